@@ -1,0 +1,142 @@
+//! One module per subcommand, and the shared run of a scan: rules, source, findings, report.
+
+pub mod rules;
+pub mod scan;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command, Verbosity};
+use crate::config::Settings;
+use crate::report::{text, Report, Summary, WriteOptions};
+use crate::rules::RuleSet;
+use crate::scan::{collect, matcher::Matcher, Source, Tally};
+use crate::{suppress, verify};
+
+/// Runs the command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let verbosity = cli.verbosity;
+    match cli.command {
+        None => scan::run(cli.scan, verbosity),
+        Some(Command::Scan(args)) => scan::run(args, verbosity),
+        Some(Command::Rules(args)) => rules::run(&args),
+        Some(Command::History(_)) => anyhow::bail!("`history` is not available yet"),
+        Some(Command::Staged(_)) => anyhow::bail!("`staged` is not available yet"),
+        Some(Command::Baseline(_)) => anyhow::bail!("`baseline` is not available yet"),
+        Some(Command::Config(_)) => anyhow::bail!("`config` is not available yet"),
+    }
+}
+
+/// Loads the rules in effect for these settings and compiles the matcher.
+pub fn load_matcher(settings: &Settings) -> anyhow::Result<Matcher> {
+    let mut rules = RuleSet::load(&settings.rule_paths)?;
+    for unknown in rules.disable(&settings.disabled_rules) {
+        tracing::warn!("no rule has the id `{unknown}`; nothing to disable");
+    }
+    Ok(Matcher::new(rules))
+}
+
+/// Runs a scan of `source` through the whole pipeline, writes the report and returns the exit
+/// code. `mode` names the scan in the summary (`scan`, `history`, `staged`).
+pub fn execute(
+    source: &dyn Source,
+    settings: &Settings,
+    mode: &str,
+    verbosity: Verbosity,
+) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    // Open the output first: a bad path must fail before the work, not after it.
+    let mut output = open_output(settings.output.as_deref(), settings.show_secrets)?;
+    let matcher = load_matcher(settings)?;
+
+    let tally = Tally::default();
+    let (mut findings, notices) = collect(source, &matcher, &tally);
+    suppress::apply(&mut findings, settings)?;
+    verify::verify_findings(&mut findings, &settings.verify)?;
+
+    let report = Report {
+        summary: Summary {
+            mode: mode.to_string(),
+            scanned: tally.blobs(),
+            bytes: tally.bytes(),
+            binary_skipped: tally.binary(),
+            skipped: tally.skipped(),
+            findings: findings
+                .iter()
+                .filter(|finding| finding.is_active())
+                .count(),
+            suppressed: findings
+                .iter()
+                .filter(|finding| !finding.is_active())
+                .count(),
+            elapsed: started.elapsed(),
+        },
+        findings,
+        notices,
+        rules: matcher
+            .rules()
+            .iter()
+            .map(|rule| rule.info.clone())
+            .collect(),
+    };
+
+    let color = settings.output.is_none() && use_color(&io::stdout());
+    let options = WriteOptions {
+        show_secrets: settings.show_secrets,
+        color,
+    };
+    report
+        .write(settings.format, options, &mut output)
+        .context("cannot write the report")?;
+    output.flush().context("cannot write the report")?;
+
+    if !verbosity.quiet {
+        print_notices(&report);
+        eprintln!("{}", text::summary(&report));
+    }
+    Ok(report.exit_code(settings.fail_on))
+}
+
+fn print_notices(report: &Report) {
+    for notice in &report.notices {
+        let level = serde_json::to_value(notice.level).unwrap_or_default();
+        eprintln!("{}: {}", level.as_str().unwrap_or("note"), notice.message);
+    }
+    for skipped in report
+        .summary
+        .skipped
+        .iter()
+        .filter(|skipped| skipped.reason.is_failure())
+    {
+        eprintln!("error: `{}` {}", skipped.path, skipped.reason.describe());
+    }
+}
+
+/// Whether to colour output written to `stream`: a terminal, and `NO_COLOR` unset.
+pub fn use_color(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Opens the report destination: stdout, or a file that is created (or truncated) now. A
+/// report with full secrets is readable by its owner only.
+fn open_output(path: Option<&Path>, show_secrets: bool) -> anyhow::Result<Box<dyn Write>> {
+    let Some(path) = path else {
+        return Ok(Box::new(io::BufWriter::new(io::stdout().lock())));
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if show_secrets {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = show_secrets;
+    let file: File = options
+        .open(path)
+        .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+    Ok(Box::new(io::BufWriter::new(file)))
+}

@@ -1,0 +1,4 @@
+//! Integration tests: one binary driving the real `clinescan` executable.
+
+mod common;
+mod scan;

@@ -1,0 +1,117 @@
+//! Working-tree scans: exit codes, redaction and skipped inputs.
+
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use crate::common::{clinescan, write, Fake};
+
+#[test]
+fn a_cline_key_in_an_env_file_is_found_and_redacted() {
+    let dir = TempDir::new().unwrap();
+    let key = Fake::new(1).cline_key();
+    write(
+        dir.path(),
+        "app/.env",
+        format!("DEBUG=1\nCLINE_API_KEY={key}\n"),
+    );
+
+    let output = clinescan()
+        .arg("scan")
+        .arg(dir.path())
+        .arg("-vv")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stdout.contains("app/.env") && stdout.contains("2:15"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cline-api-key"), "{stdout}");
+    assert!(
+        !stdout.contains(&key) && !stderr.contains(&key),
+        "the full secret leaked"
+    );
+    assert!(stdout.contains(&key[..4]) && stdout.contains(&key[key.len() - 4..]));
+}
+
+#[test]
+fn show_secrets_prints_the_full_value() {
+    let dir = TempDir::new().unwrap();
+    let key = Fake::new(2).cline_key();
+    write(
+        dir.path(),
+        "config.env",
+        format!("CLINE_API_KEY=\"{key}\"\r\n"),
+    );
+    clinescan()
+        .args(["scan", "--show-secrets"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("  {key}\n")));
+}
+
+#[test]
+fn a_clean_tree_exits_zero_and_says_no_findings() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "src/main.rs", "fn main() {}\n");
+    clinescan()
+        .arg("scan")
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("1 files scanned")
+                .and(predicate::str::contains("no findings")),
+        );
+}
+
+#[test]
+fn binary_and_oversized_files_are_skipped_and_counted() {
+    let dir = TempDir::new().unwrap();
+    let key = Fake::new(3).cline_key();
+    write(dir.path(), "image.bin", format!("\0\0CLINE_API_KEY={key}"));
+    write(
+        dir.path(),
+        "big.txt",
+        format!("{}\nCLINE_API_KEY={key}\n", "a".repeat(4096)),
+    );
+    clinescan()
+        .args(["scan", "--max-file-size", "1024"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "skipped 1 binary, 1 over the size limit",
+        ));
+}
+
+#[test]
+fn a_missing_path_is_an_incomplete_scan_with_exit_two() {
+    let dir = TempDir::new().unwrap();
+    clinescan()
+        .arg("scan")
+        .arg(dir.path().join("does-not-exist"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("does-not-exist").and(predicate::str::contains("incomplete")),
+        );
+}
+
+#[test]
+fn a_bad_rule_file_is_an_error_naming_the_file() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "bad.toml", "[[rule]]\nid = 'x'\n");
+    clinescan()
+        .arg("scan")
+        .arg("--rules")
+        .arg(dir.path().join("bad.toml"))
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"));
+}
