@@ -130,6 +130,16 @@ pub struct HistoryArgs {
     /// The repository (default: the current directory).
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+    /// Scan only this branch and its ancestry (repeatable; default: every branch, tag,
+    /// remote-tracking ref and stash entry).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Vec<String>,
+    /// Scan only the commits of a range, `A..B` or `A...B` (repeatable).
+    #[arg(long, value_name = "A..B")]
+    pub range: Vec<String>,
+    /// Leave out commits reachable from REV (for example the last audited release).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
     /// Options shared by every scan.
     #[command(flatten)]
     pub common: CommonArgs,

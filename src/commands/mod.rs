@@ -1,7 +1,9 @@
 //! One module per subcommand, and the shared run of a scan: rules, source, findings, report.
 
+pub mod history;
 pub mod rules;
 pub mod scan;
+pub mod staged;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
@@ -24,8 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None => scan::run(cli.scan, verbosity),
         Some(Command::Scan(args)) => scan::run(args, verbosity),
         Some(Command::Rules(args)) => rules::run(&args),
-        Some(Command::History(_)) => anyhow::bail!("`history` is not available yet"),
-        Some(Command::Staged(_)) => anyhow::bail!("`staged` is not available yet"),
+        Some(Command::History(args)) => history::run(args, verbosity),
+        Some(Command::Staged(args)) => staged::run(args, verbosity),
         Some(Command::Baseline(_)) => anyhow::bail!("`baseline` is not available yet"),
         Some(Command::Config(_)) => anyhow::bail!("`config` is not available yet"),
     }

@@ -7,7 +7,10 @@
 //! findings, whatever was scanned.
 
 pub mod envfile;
+pub mod git;
+pub mod history;
 pub mod matcher;
+pub mod staged;
 pub mod tree;
 
 use std::borrow::Cow;

@@ -1,0 +1,16 @@
+//! `clinescan staged`: what the next commit would contain, for pre-commit hooks.
+
+use std::path::PathBuf;
+
+use crate::cli::{StagedArgs, Verbosity};
+use crate::config::Settings;
+use crate::scan::staged::StagedSource;
+
+/// Scans the blobs staged in the index of the repository at the given path (the current
+/// directory by default) that differ from `HEAD`.
+pub fn run(args: StagedArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
+    let path = args.path.unwrap_or_else(|| PathBuf::from("."));
+    let settings = Settings::resolve(&args.common, false, &path)?;
+    let source = StagedSource::new(&path, settings.max_file_size)?;
+    super::execute(&source, &settings, "staged", verbosity)
+}

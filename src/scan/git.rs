@@ -1,0 +1,172 @@
+//! What the git sources share: opening a repository, reading a blob within the size limit,
+//! and describing a commit for a finding's provenance.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::{is_binary, SkipReason, Tally};
+use crate::finding::Commit;
+
+/// Why a repository could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// No repository at or above the path.
+    #[error("`{path}` is not in a git repository: {message}")]
+    NotARepository {
+        /// The path given.
+        path: PathBuf,
+        /// What libgit2 said.
+        message: String,
+    },
+    /// The repository has no working tree, so it has no index worth scanning.
+    #[error("`{path}` is a bare repository; `staged` needs a working tree")]
+    Bare {
+        /// The repository's path.
+        path: PathBuf,
+    },
+    /// Another libgit2 failure, with what was being done.
+    #[error("cannot {action}: {message}")]
+    Other {
+        /// What was being done, e.g. "read the index of `repo`".
+        action: String,
+        /// What libgit2 said.
+        message: String,
+    },
+}
+
+impl GitError {
+    /// Wraps a libgit2 error with what was being done.
+    pub fn other(action: impl Into<String>, error: &git2::Error) -> GitError {
+        GitError::Other {
+            action: action.into(),
+            message: error.message().to_lowercase(),
+        }
+    }
+}
+
+/// Opens the repository that holds `path` (searching upwards, as git does).
+pub fn open(path: &Path) -> Result<Repository, GitError> {
+    Repository::discover(path).map_err(|error| GitError::NotARepository {
+        path: path.to_path_buf(),
+        message: error.message().to_lowercase(),
+    })
+}
+
+/// Reads a blob into `buffer` if it can and should be scanned. Its size is taken from the
+/// object header first, so a blob over `limit` is never inflated. Returns `false`, with the
+/// reason recorded in `tally`, when the blob is skipped.
+pub fn read_blob(
+    repository: &Repository,
+    id: Oid,
+    shown: &str,
+    limit: u64,
+    tally: &Tally,
+    buffer: &mut Vec<u8>,
+) -> bool {
+    let unreadable = |error: &git2::Error| SkipReason::Unreadable {
+        error: format!("(blob `{id}`) {}", error.message().to_lowercase()),
+    };
+    let odb = match repository.odb() {
+        Ok(odb) => odb,
+        Err(error) => {
+            tally.skip(shown, unreadable(&error));
+            return false;
+        }
+    };
+    match odb.read_header(id) {
+        Ok((size, ObjectType::Blob)) if size as u64 > limit => {
+            let size = size as u64;
+            tally.skip(shown, SkipReason::TooLarge { size, limit });
+            return false;
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tally.skip(shown, unreadable(&error));
+            return false;
+        }
+    }
+    let object = match odb.read(id) {
+        Ok(object) => object,
+        Err(error) => {
+            tally.skip(shown, unreadable(&error));
+            return false;
+        }
+    };
+    buffer.clear();
+    buffer.extend_from_slice(object.data());
+    if is_binary(buffer) {
+        tally.skip(shown, SkipReason::Binary);
+        return false;
+    }
+    true
+}
+
+/// The commit as shown next to a finding: id, author, RFC 3339 author date and subject.
+pub fn describe_commit(commit: &git2::Commit<'_>) -> Commit {
+    let author = commit.author();
+    Commit {
+        id: commit.id().to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(author.when()),
+        subject: commit.summary_bytes().map_or_else(String::new, |subject| {
+            String::from_utf8_lossy(subject).into_owned()
+        }),
+    }
+}
+
+/// Formats a git time in its own offset, e.g. `2024-05-01T09:30:00+02:00`.
+pub fn rfc3339(time: git2::Time) -> String {
+    let offset = i64::from(time.offset_minutes());
+    let local = time.seconds() + offset * 60;
+    let days = local.div_euclid(86_400);
+    let seconds = local.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let sign = if offset < 0 { '-' } else { '+' };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        offset.abs() / 60,
+        offset.abs() % 60,
+    )
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339_in_the_commit_offset() {
+        assert_eq!(rfc3339(git2::Time::new(0, 0)), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            rfc3339(git2::Time::new(1_709_210_096, 120)),
+            "2024-02-29T14:34:56+02:00"
+        );
+        assert_eq!(
+            rfc3339(git2::Time::new(951_782_400, -330)),
+            "2000-02-28T18:30:00-05:30"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! The compact record of a history walk: commits in order, each distinct tree's entries once,
+//! and each distinct blob with one path it is known under.
+//!
+//! Object ids and entry names are interned to 32-bit numbers, so a tree entry costs 12 bytes
+//! however long its name or however often it recurs; which commits and paths hold a blob is
+//! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+
+use crate::scan::Notice;
+
+/// One entry of a recorded tree.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    name: u32,
+    object: u32,
+    is_tree: bool,
+}
+
+/// What a history walk found, without any blob content.
+#[derive(Debug, Default)]
+pub struct HistoryIndex {
+    objects: Vec<Oid>,
+    object_numbers: HashMap<Oid, u32>,
+    names: Vec<Arc<str>>,
+    name_numbers: HashMap<Arc<str>, u32>,
+    /// Tree object number to its range in `entries`.
+    trees: HashMap<u32, (u32, u32)>,
+    entries: Vec<Entry>,
+    /// Commits, oldest first, with their root tree's object number.
+    commits: Vec<(Oid, u32)>,
+    blobs: Vec<(u32, Box<str>)>,
+    seen_blobs: HashSet<u32>,
+}
+
+/// Where a blob of interest sits in one tree: its path below the tree and its object number.
+type Places = Rc<Vec<(Rc<str>, u32)>>;
+
+impl HistoryIndex {
+    /// Records a commit and walks the trees of `tree` not recorded yet.
+    pub fn add_commit(
+        &mut self,
+        repository: &Repository,
+        commit: Oid,
+        tree: &Tree<'_>,
+        notices: &mut Vec<Notice>,
+    ) {
+        let root = self.intern_object(tree.id());
+        self.commits.push((commit, root));
+        let mut pending = vec![(root, String::new())];
+        while let Some((object, prefix)) = pending.pop() {
+            if self.trees.contains_key(&object) {
+                continue;
+            }
+            let id = self.objects[object as usize];
+            let start = self.entries.len() as u32;
+            match repository.find_tree(id) {
+                Ok(tree) => self.record_tree(&tree, &prefix, &mut pending),
+                Err(error) => notices.push(super::object_notice("tree", id, &error)),
+            }
+            self.trees.insert(object, (start, self.entries.len() as u32));
+        }
+    }
+
+    fn record_tree(&mut self, tree: &Tree<'_>, prefix: &str, pending: &mut Vec<(u32, String)>) {
+        for entry in tree.iter() {
+            let is_tree = match (entry.kind(), entry.filemode()) {
+                (Some(ObjectType::Tree), _) => true,
+                (Some(ObjectType::Blob), mode)
+                    if mode == i32::from(FileMode::Blob)
+                        || mode == i32::from(FileMode::BlobExecutable) =>
+                {
+                    false
+                }
+                // Symbolic links hold only a target path; submodules are other repositories.
+                _ => continue,
+            };
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            let path = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let name = self.intern_name(&name);
+            let object = self.intern_object(entry.id());
+            self.entries.push(Entry {
+                name,
+                object,
+                is_tree,
+            });
+            if is_tree {
+                pending.push((object, path));
+            } else if self.seen_blobs.insert(object) {
+                self.blobs.push((object, path.into_boxed_str()));
+            }
+        }
+    }
+
+    fn intern_object(&mut self, id: Oid) -> u32 {
+        let next = self.objects.len() as u32;
+        let number = *self.object_numbers.entry(id).or_insert(next);
+        if number == next {
+            self.objects.push(id);
+        }
+        number
+    }
+
+    fn intern_name(&mut self, name: &str) -> u32 {
+        if let Some(number) = self.name_numbers.get(name) {
+            return *number;
+        }
+        let number = self.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(name.clone());
+        self.name_numbers.insert(name, number);
+        number
+    }
+
+    /// The distinct blobs, each with the first path it was seen under.
+    pub fn blobs(&self) -> &[(u32, Box<str>)] {
+        &self.blobs
+    }
+
+    /// The id of an interned object.
+    pub fn object_id(&self, object: u32) -> Oid {
+        self.objects[object as usize]
+    }
+
+    /// The interned number of a blob or tree, if the walk met it.
+    pub fn object_number(&self, id: Oid) -> Option<u32> {
+        self.object_numbers.get(&id).copied()
+    }
+
+    /// Commits walked, oldest first.
+    pub fn commits(&self) -> &[(Oid, u32)] {
+        &self.commits
+    }
+
+    /// How many commits were walked.
+    pub fn commit_count(&self) -> usize {
+        self.commits.len()
+    }
+
+    /// How many distinct trees were read.
+    pub fn tree_count(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Calls `visit(commit number, path, blob)` for every place, in every commit (oldest
+    /// first), that holds a blob in `wanted` or a file whose name `is_wanted_name` accepts.
+    /// Each distinct tree is expanded once.
+    pub fn places(
+        &self,
+        wanted: &HashSet<u32>,
+        is_wanted_name: &dyn Fn(&str) -> bool,
+        visit: &mut dyn FnMut(usize, &Rc<str>, u32),
+    ) {
+        let mut memo: HashMap<u32, Places> = HashMap::new();
+        for (number, (_, root)) in self.commits.iter().enumerate() {
+            let places = self.places_in(*root, wanted, is_wanted_name, &mut memo);
+            for (path, blob) in places.iter() {
+                visit(number, path, *blob);
+            }
+        }
+    }
+
+    fn places_in(
+        &self,
+        tree: u32,
+        wanted: &HashSet<u32>,
+        is_wanted_name: &dyn Fn(&str) -> bool,
+        memo: &mut HashMap<u32, Places>,
+    ) -> Places {
+        if let Some(places) = memo.get(&tree) {
+            return places.clone();
+        }
+        let mut places = Vec::new();
+        let (start, end) = self.trees.get(&tree).copied().unwrap_or((0, 0));
+        for entry in &self.entries[start as usize..end as usize] {
+            let name = &self.names[entry.name as usize];
+            if entry.is_tree {
+                let below = self.places_in(entry.object, wanted, is_wanted_name, memo);
+                places.extend(
+                    below
+                        .iter()
+                        .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
+                );
+            } else if wanted.contains(&entry.object) || is_wanted_name(name) {
+                places.push((Rc::from(&**name), entry.object));
+            }
+        }
+        let places = Rc::new(places);
+        memo.insert(tree, places.clone());
+        places
+    }
+}
