@@ -1,4 +1,6 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod history;
+mod repo;
 mod scan;
