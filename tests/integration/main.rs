@@ -2,5 +2,7 @@
 
 mod common;
 mod history;
+mod precommit;
 mod repo;
 mod scan;
+mod staged;
