@@ -6,6 +6,7 @@
 //! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -25,16 +26,35 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct HistoryIndex {
     objects: Vec<Oid>,
-    object_numbers: HashMap<Oid, u32>,
+    object_numbers: HashMap<Oid, u32, BuildHasherDefault<OidHasher>>,
     names: Vec<Arc<str>>,
-    name_numbers: HashMap<Arc<str>, u32>,
-    /// Tree object number to its range in `entries`.
-    trees: HashMap<u32, (u32, u32)>,
+    name_numbers: HashMap<Box<[u8]>, u32>,
+    /// Per object number: its range in `entries` once recorded as a tree.
+    trees: Vec<Option<(u32, u32)>>,
     entries: Vec<Entry>,
     /// Commits, oldest first, with their root tree's object number.
     commits: Vec<(Oid, u32)>,
     blobs: Vec<(u32, Box<str>)>,
-    seen_blobs: HashSet<u32>,
+    /// Per object number: whether it is a blob already listed in `blobs`.
+    is_listed: Vec<bool>,
+}
+
+/// Object ids are already uniformly random: their first bytes are a good hash.
+#[derive(Debug, Default)]
+struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
+        }
+    }
 }
 
 /// Where a blob of interest sits in one tree: its path below the tree and its object number.
@@ -53,7 +73,7 @@ impl HistoryIndex {
         self.commits.push((commit, root));
         let mut pending = vec![(root, String::new())];
         while let Some((object, prefix)) = pending.pop() {
-            if self.trees.contains_key(&object) {
+            if self.trees[object as usize].is_some() {
                 continue;
             }
             let id = self.objects[object as usize];
@@ -62,7 +82,7 @@ impl HistoryIndex {
                 Ok(tree) => self.record_tree(&tree, &prefix, &mut pending),
                 Err(error) => notices.push(super::object_notice("tree", id, &error)),
             }
-            self.trees.insert(object, (start, self.entries.len() as u32));
+            self.trees[object as usize] = Some((start, self.entries.len() as u32));
         }
     }
 
@@ -79,22 +99,31 @@ impl HistoryIndex {
                 // Symbolic links hold only a target path; submodules are other repositories.
                 _ => continue,
             };
-            let name = String::from_utf8_lossy(entry.name_bytes());
-            let path = if prefix.is_empty() {
-                name.to_string()
-            } else {
-                format!("{prefix}/{name}")
-            };
-            let name = self.intern_name(&name);
+            let name = self.intern_name(entry.name_bytes());
             let object = self.intern_object(entry.id());
             self.entries.push(Entry {
                 name,
                 object,
                 is_tree,
             });
+            // Paths are built only for what is new: most entries were seen in earlier trees.
+            let is_new = if is_tree {
+                self.trees[object as usize].is_none()
+            } else {
+                !std::mem::replace(&mut self.is_listed[object as usize], true)
+            };
+            if !is_new {
+                continue;
+            }
+            let name = &self.names[name as usize];
+            let path = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
             if is_tree {
                 pending.push((object, path));
-            } else if self.seen_blobs.insert(object) {
+            } else {
                 self.blobs.push((object, path.into_boxed_str()));
             }
         }
@@ -105,18 +134,19 @@ impl HistoryIndex {
         let number = *self.object_numbers.entry(id).or_insert(next);
         if number == next {
             self.objects.push(id);
+            self.trees.push(None);
+            self.is_listed.push(false);
         }
         number
     }
 
-    fn intern_name(&mut self, name: &str) -> u32 {
+    fn intern_name(&mut self, name: &[u8]) -> u32 {
         if let Some(number) = self.name_numbers.get(name) {
             return *number;
         }
         let number = self.names.len() as u32;
-        let name: Arc<str> = Arc::from(name);
-        self.names.push(name.clone());
-        self.name_numbers.insert(name, number);
+        self.names.push(Arc::from(String::from_utf8_lossy(name)));
+        self.name_numbers.insert(name.into(), number);
         number
     }
 
@@ -147,7 +177,7 @@ impl HistoryIndex {
 
     /// How many distinct trees were read.
     pub fn tree_count(&self) -> usize {
-        self.trees.len()
+        self.trees.iter().filter(|tree| tree.is_some()).count()
     }
 
     /// Calls `visit(commit number, path, blob)` for every place, in every commit (oldest
@@ -160,8 +190,9 @@ impl HistoryIndex {
         visit: &mut dyn FnMut(usize, &Rc<str>, u32),
     ) {
         let mut memo: HashMap<u32, Places> = HashMap::new();
+        let wanted_names: Vec<bool> = self.names.iter().map(|name| is_wanted_name(name)).collect();
         for (number, (_, root)) in self.commits.iter().enumerate() {
-            let places = self.places_in(*root, wanted, is_wanted_name, &mut memo);
+            let places = self.places_in(*root, wanted, &wanted_names, &mut memo);
             for (path, blob) in places.iter() {
                 visit(number, path, *blob);
             }
@@ -172,24 +203,24 @@ impl HistoryIndex {
         &self,
         tree: u32,
         wanted: &HashSet<u32>,
-        is_wanted_name: &dyn Fn(&str) -> bool,
+        wanted_names: &[bool],
         memo: &mut HashMap<u32, Places>,
     ) -> Places {
         if let Some(places) = memo.get(&tree) {
             return places.clone();
         }
         let mut places = Vec::new();
-        let (start, end) = self.trees.get(&tree).copied().unwrap_or((0, 0));
+        let (start, end) = self.trees[tree as usize].unwrap_or((0, 0));
         for entry in &self.entries[start as usize..end as usize] {
             let name = &self.names[entry.name as usize];
             if entry.is_tree {
-                let below = self.places_in(entry.object, wanted, is_wanted_name, memo);
+                let below = self.places_in(entry.object, wanted, wanted_names, memo);
                 places.extend(
                     below
                         .iter()
                         .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
                 );
-            } else if wanted.contains(&entry.object) || is_wanted_name(name) {
+            } else if wanted.contains(&entry.object) || wanted_names[entry.name as usize] {
                 places.push((Rc::from(&**name), entry.object));
             }
         }
