@@ -189,43 +189,62 @@ impl HistoryIndex {
         is_wanted_name: &dyn Fn(&str) -> bool,
         visit: &mut dyn FnMut(usize, &Rc<str>, u32),
     ) {
-        let mut memo: HashMap<u32, Places> = HashMap::new();
-        let wanted_names: Vec<bool> = self.names.iter().map(|name| is_wanted_name(name)).collect();
+        let mut is_wanted = vec![false; self.objects.len()];
+        for object in wanted {
+            is_wanted[*object as usize] = true;
+        }
+        let search = PlaceSearch {
+            index: self,
+            is_wanted,
+            wanted_names: self.names.iter().map(|name| is_wanted_name(name)).collect(),
+            nothing: Rc::new(Vec::new()),
+        };
+        let mut memo = vec![None; self.objects.len()];
         for (number, (_, root)) in self.commits.iter().enumerate() {
-            let places = self.places_in(*root, wanted, &wanted_names, &mut memo);
+            let places = search.places_in(*root, &mut memo);
             for (path, blob) in places.iter() {
                 visit(number, path, *blob);
             }
         }
     }
+}
 
-    fn places_in(
-        &self,
-        tree: u32,
-        wanted: &HashSet<u32>,
-        wanted_names: &[bool],
-        memo: &mut HashMap<u32, Places>,
-    ) -> Places {
-        if let Some(places) = memo.get(&tree) {
+/// What [`HistoryIndex::places`] looks for, by object and name number.
+struct PlaceSearch<'a> {
+    index: &'a HistoryIndex,
+    is_wanted: Vec<bool>,
+    wanted_names: Vec<bool>,
+    nothing: Places,
+}
+
+impl PlaceSearch<'_> {
+    fn places_in(&self, tree: u32, memo: &mut [Option<Places>]) -> Places {
+        if let Some(places) = &memo[tree as usize] {
             return places.clone();
         }
+        let index = self.index;
         let mut places = Vec::new();
-        let (start, end) = self.trees[tree as usize].unwrap_or((0, 0));
-        for entry in &self.entries[start as usize..end as usize] {
-            let name = &self.names[entry.name as usize];
+        let (start, end) = index.trees[tree as usize].unwrap_or((0, 0));
+        for entry in &index.entries[start as usize..end as usize] {
             if entry.is_tree {
-                let below = self.places_in(entry.object, wanted, wanted_names, memo);
+                let below = self.places_in(entry.object, memo);
+                let name = &index.names[entry.name as usize];
                 places.extend(
                     below
                         .iter()
                         .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
                 );
-            } else if wanted.contains(&entry.object) || wanted_names[entry.name as usize] {
-                places.push((Rc::from(&**name), entry.object));
+            } else if self.is_wanted[entry.object as usize] || self.wanted_names[entry.name as usize]
+            {
+                places.push((Rc::from(&*index.names[entry.name as usize]), entry.object));
             }
         }
-        let places = Rc::new(places);
-        memo.insert(tree, places.clone());
+        let places = if places.is_empty() {
+            self.nothing.clone()
+        } else {
+            Rc::new(places)
+        };
+        memo[tree as usize] = Some(places.clone());
         places
     }
 }

