@@ -9,6 +9,8 @@
 # staged: one small staged change in a repository whose single commit holds a 100 MB tree,
 #   against `git diff --cached --quiet`. Target: well under 100 ms, rules compiled included.
 # Peak memory of each command comes from /usr/bin/time -v.
+# Never give a tool `/dev/null` as a report path: one that writes its report by renaming a
+# temporary file over the path replaces the device with a regular file.
 #
 # Usage: bench/history.sh   (BENCH_DIR, COMMITS, RUNS override the defaults)
 set -euo pipefail
@@ -17,7 +19,7 @@ work=${BENCH_DIR:-$root/target/bench-history}
 commits=${COMMITS:-5000}
 runs=${RUNS:-5}
 corpus=/work/shared/bench/make_corpus.py
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
 
@@ -25,6 +27,8 @@ cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/clinescan
 mkdir -p "$work"
 cd "$work"
+: >empty.gitconfig
+export GIT_CONFIG_GLOBAL=$work/empty.gitconfig
 
 if [ ! -d history-repo/.git ]; then
     echo "== building a $commits-commit history"
@@ -58,7 +62,7 @@ commands=(
 )
 if [ -x "$gitleaks" ]; then
     commands+=(-n gitleaks "$gitleaks git history-repo --no-banner --log-level error \
---report-format json --report-path /dev/null")
+--report-format json --report-path gitleaks.json")
 fi
 # clinescan and gitleaks exit 1: the history holds planted fake keys.
 hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json history.json "${commands[@]}"
@@ -82,7 +86,7 @@ echo "cat-file  $((cat_mem / 1024))"
 echo "clinescan $((scan_mem / 1024))"
 if [ -x "$gitleaks" ]; then
     leaks_mem=$(peak "$gitleaks git history-repo --no-banner --log-level error \
---report-format json --report-path /dev/null")
+--report-format json --report-path gitleaks.json")
     echo "gitleaks  $((leaks_mem / 1024))"
 fi
 

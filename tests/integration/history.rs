@@ -271,11 +271,13 @@ fn a_shallow_clone_fails_closed() {
     let clones = tempfile::TempDir::new().unwrap();
     let shallow = clones.path().join("shallow");
     let url = format!("file://{}", origin.path().display());
+    let no_config = clones.path().join("empty.gitconfig");
+    std::fs::write(&no_config, "").unwrap();
     let status = std::process::Command::new("git")
         .args(["clone", "--quiet", "--depth", "1", &url])
         .arg(&shallow)
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", &no_config)
         .status()
         .expect("git is installed");
     assert!(status.success());

@@ -21,13 +21,15 @@ fn pre_commit(dir: &Path, cache: &Path, args: &[&str]) -> Output {
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .unwrap();
+    let no_config = cache.join("empty.gitconfig");
+    std::fs::write(&no_config, "").unwrap();
     Command::new("pre-commit")
         .args(args)
         .current_dir(dir)
         .env("PATH", path)
         .env("PRE_COMMIT_HOME", cache)
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", &no_config)
         .env("NO_COLOR", "1")
         .env_remove("CLINESCAN_LOG")
         .output()
