@@ -12,7 +12,8 @@
 # Never give a tool `/dev/null` as a report path: one that writes its report by renaming a
 # temporary file over the path replaces the device with a regular file.
 #
-# Usage: bench/history.sh   (BENCH_DIR, COMMITS, RUNS override the defaults)
+# Usage: bench/history.sh   (BENCH_DIR, COMMITS, RUNS override the defaults; SKIP_HISTORY=1
+# reuses the history timings of the last run)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-$root/target/bench-history}
@@ -65,10 +66,10 @@ if [ -x "$gitleaks" ]; then
 --report-format json --report-path gitleaks.json")
 fi
 # clinescan and gitleaks exit 1: the history holds planted fake keys.
-hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json history.json "${commands[@]}"
+[ -n "${SKIP_HISTORY:-}" ] || hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json history.json "${commands[@]}"
 
 echo "== staged: one changed file in a $(git -C staged-repo ls-files | wc -l)-file repository"
-changed=$(git -C staged-repo ls-files '*.py' | head -n 1)
+changed=$(git -C staged-repo ls-files '*.py' | sed -n 1p)
 cp "staged-repo/$changed" staged-backup
 echo "retries = 3" >>"staged-repo/$changed"
 git -C staged-repo add "$changed"
@@ -78,7 +79,7 @@ hyperfine --warmup 3 --runs 30 --export-json staged.json \
 git -C staged-repo reset --quiet
 cp staged-backup "staged-repo/$changed"
 
-peak() { /usr/bin/time -v sh -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
+peak() { /usr/bin/time -v sh -c "$1 || true" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
 echo "== peak memory (MiB)"
 cat_mem=$(peak "git -C history-repo cat-file --batch-all-objects --batch > /dev/null")
 scan_mem=$(peak "$bin history -q --format json --output /dev/null history-repo")
