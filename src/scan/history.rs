@@ -171,7 +171,7 @@ impl HistorySource {
                         });
                     }
                     bar.inc(1);
-                    if bar.position() % 64 == 0 {
+                    if bar.position().is_multiple_of(64) {
                         bar.set_message(format!("{} MiB", tally.bytes() >> 20));
                     }
                 });
@@ -195,6 +195,9 @@ impl Source for HistorySource {
         // Objects are read through zlib, whose checksums catch damage; hashing every object
         // again would double the cost of reading the history.
         git2::opts::strict_hash_verification(false);
+        // Each tree is read once and each blob once: libgit2's object cache would only hold
+        // memory that is never asked for again.
+        git2::opts::enable_caching(false);
         let repository = match Repository::open(&self.git_dir) {
             Ok(repository) => repository,
             Err(error) => {
@@ -225,7 +228,9 @@ impl Source for HistorySource {
         );
         let started = Instant::now();
         if let Err(error) = self.scan_blobs(&index, sink, tally) {
-            notices.push(error_notice(format!("cannot start worker threads: {error}")));
+            notices.push(error_notice(format!(
+                "cannot start worker threads: {error}"
+            )));
         }
         tracing::debug!("read and matched the blobs in {:.2?}", started.elapsed());
         *self.index.lock().expect("history index lock") = Some(index);

@@ -52,9 +52,7 @@ fn staged_blobs(repository: &Repository) -> Result<Vec<(String, Oid)>, GitError>
             head.peel_to_tree()
                 .map_err(|error| GitError::other(format!("read `HEAD` in `{shown}`"), &error))?,
         ),
-        Err(error) if matches!(error.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
-            None
-        }
+        Err(error) if matches!(error.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(error) => return Err(GitError::other(format!("read `HEAD` in `{shown}`"), &error)),
     };
     let index = repository
@@ -111,7 +109,14 @@ impl Source for StagedSource {
         // A handful of files: reading them one after another beats starting threads.
         let mut buffer = Vec::new();
         for (path, id) in &self.staged {
-            if git::read_blob(&repository, *id, path, self.max_file_size, tally, &mut buffer) {
+            if git::read_blob(
+                &repository,
+                *id,
+                path,
+                self.max_file_size,
+                tally,
+                &mut buffer,
+            ) {
                 tracing::trace!("scanning staged `{path}` ({} bytes)", buffer.len());
                 sink(&Blob {
                     data: &buffer,

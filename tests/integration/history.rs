@@ -102,7 +102,10 @@ fn a_key_only_on_a_side_branch_is_found_unless_history_is_narrowed() {
     assert_eq!(code, 1);
     let found = findings(&document, "cline-api-key");
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0]["provenance"]["commit"]["id"], on_feature.to_string());
+    assert_eq!(
+        found[0]["provenance"]["commit"]["id"],
+        on_feature.to_string()
+    );
 
     let (code, document, _) = history_json(&repo, &["--branch", "main"]);
     assert_eq!(code, 0, "{document:#}");
@@ -117,7 +120,10 @@ fn the_same_key_in_many_commits_is_one_finding_per_path_with_counts() {
     repo.stage("app.toml", config_with(&key));
     let first = repo.commit("Add settings");
     for number in 0..5 {
-        repo.stage("app.toml", format!("# revision {number}\n{}", config_with(&key)));
+        repo.stage(
+            "app.toml",
+            format!("# revision {number}\n{}", config_with(&key)),
+        );
         repo.stage("notes.txt", format!("note {number}\n"));
         repo.commit(&format!("Tweak settings {number}"));
     }
@@ -140,7 +146,10 @@ fn the_same_key_in_many_commits_is_one_finding_per_path_with_counts() {
     assert_eq!(copy["provenance"]["other_commits"], 0);
     assert_eq!(copy["provenance"]["other_paths"], 1);
     // Six versions of app.toml (the copy is the first one again) and five of notes.txt.
-    assert_eq!(document["summary"]["scanned"], 11, "each distinct blob read once");
+    assert_eq!(
+        document["summary"]["scanned"], 11,
+        "each distinct blob read once"
+    );
 }
 
 #[test]
@@ -180,7 +189,10 @@ fn a_merged_key_is_attributed_to_the_branch_commit_not_the_merge() {
     let found = findings(&document, "cline-api-key");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["provenance"]["commit"]["id"], on_topic.to_string());
-    assert_eq!(found[0]["provenance"]["other_commits"], 1, "the merge holds it too");
+    assert_eq!(
+        found[0]["provenance"]["other_commits"], 1,
+        "the merge holds it too"
+    );
 }
 
 #[test]
@@ -253,8 +265,7 @@ negative_examples = ['demotoken=short']
     repo.commit("Same content under two names");
 
     let rule_file = rules.path().join("only-yaml.toml");
-    let (code, document, stderr) =
-        history_json(&repo, &["--rules", rule_file.to_str().unwrap()]);
+    let (code, document, stderr) = history_json(&repo, &["--rules", rule_file.to_str().unwrap()]);
     assert_eq!(code, 1, "{stderr}");
     let found = findings(&document, "demo-token-in-yaml");
     assert_eq!(found.len(), 1, "{document:#}");
@@ -316,14 +327,20 @@ fn a_missing_blob_is_named_and_makes_the_scan_partial() {
     let (code, document, stderr) = history_json(&repo, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(&lost.to_string()), "{stderr}");
-    assert_eq!(document["summary"]["scanned"], 1, "the rest was still scanned");
+    assert_eq!(
+        document["summary"]["scanned"], 1,
+        "the rest was still scanned"
+    );
 }
 
 #[test]
 fn blobs_over_the_size_limit_are_skipped_and_counted() {
     let mut repo = TestRepo::new();
     let key = Fake::new(308).cline_key();
-    repo.stage("big.cfg", format!("{}\nCLINE_API_KEY={key}\n", "x".repeat(4096)));
+    repo.stage(
+        "big.cfg",
+        format!("{}\nCLINE_API_KEY={key}\n", "x".repeat(4096)),
+    );
     repo.stage("small.txt", "small\n");
     repo.commit("Big file");
     let (code, document, _) = history_json(&repo, &["--max-file-size", "1024"]);

@@ -17,8 +17,9 @@ use crate::repo::TestRepo;
 fn pre_commit(dir: &Path, cache: &Path, args: &[&str]) -> Output {
     let binary = Path::new(env!("CARGO_BIN_EXE_clinescan"));
     let path = std::env::join_paths(
-        std::iter::once(binary.parent().unwrap().to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        std::iter::once(binary.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
     )
     .unwrap();
     let no_config = cache.join("empty.gitconfig");
@@ -65,18 +66,30 @@ fn the_pre_commit_hook_blocks_a_staged_key_and_passes_a_clean_change() {
     project.commit("Start");
 
     let key = Fake::new(501).cline_key();
-    project.stage("src/settings.cfg", format!("mode = dev\nCLINE_API_KEY={key}\n"));
+    project.stage(
+        "src/settings.cfg",
+        format!("mode = dev\nCLINE_API_KEY={key}\n"),
+    );
     let output = pre_commit(project.path(), cache.path(), &["run", "clinescan-system"]);
     let shown = String::from_utf8_lossy(&output.stdout).to_string()
         + &String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{shown}");
     assert!(shown.contains("Failed"), "{shown}");
-    assert!(shown.contains("src/settings.cfg") && shown.contains("cline-api-key"), "{shown}");
-    assert!(shown.contains(&key[..4]), "the redacted key is shown: {shown}");
+    assert!(
+        shown.contains("src/settings.cfg") && shown.contains("cline-api-key"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&key[..4]),
+        "the redacted key is shown: {shown}"
+    );
     assert!(!shown.contains(&key), "the full key leaked: {shown}");
 
     project.remove("src/settings.cfg");
-    project.stage("src/settings.cfg", "mode = dev\nCLINE_API_KEY=${CLINE_API_KEY}\n");
+    project.stage(
+        "src/settings.cfg",
+        "mode = dev\nCLINE_API_KEY=${CLINE_API_KEY}\n",
+    );
     let output = pre_commit(project.path(), cache.path(), &["run", "clinescan-system"]);
     let shown = String::from_utf8_lossy(&output.stdout).to_string()
         + &String::from_utf8_lossy(&output.stderr);
@@ -96,7 +109,10 @@ fn the_hook_manifest_declares_both_hooks_on_the_staged_scan() {
             .find(|block| block.lines().next() == Some(id))
             .unwrap_or_else(|| panic!("no hook `{id}`"));
         assert!(block.contains("entry: clinescan staged\n"), "{block}");
-        assert!(block.contains(&format!("language: {language}\n")), "{block}");
+        assert!(
+            block.contains(&format!("language: {language}\n")),
+            "{block}"
+        );
         assert!(block.contains("pass_filenames: false\n"), "{block}");
     }
 }

@@ -58,9 +58,7 @@ impl TestRepo {
     /// Stages every change in the working tree.
     pub fn stage_all(&self) {
         let mut index = self.repo.index().unwrap();
-        index
-            .add_all(["*"], IndexAddOption::DEFAULT, None)
-            .unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
         index.update_all(["*"], None).unwrap();
         index.write().unwrap();
     }
@@ -87,7 +85,14 @@ impl TestRepo {
             .collect();
         let parents: Vec<_> = parents.iter().collect();
         self.repo
-            .commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
             .unwrap()
     }
 
@@ -128,6 +133,10 @@ impl TestRepo {
     /// The file of a loose object, to damage it.
     pub fn loose_object_path(&self, id: Oid) -> PathBuf {
         let hex = id.to_string();
-        self.repo.path().join("objects").join(&hex[..2]).join(&hex[2..])
+        self.repo
+            .path()
+            .join("objects")
+            .join(&hex[..2])
+            .join(&hex[2..])
     }
 }

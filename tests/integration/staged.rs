@@ -13,7 +13,10 @@ fn staged(repo: &TestRepo) -> assert_cmd::assert::Assert {
 fn staged_files_before_the_first_commit_are_scanned() {
     let repo = TestRepo::new();
     let key = Fake::new(401).cline_key();
-    repo.stage("app/settings.cfg", format!("name = demo\nCLINE_API_KEY={key}\n"));
+    repo.stage(
+        "app/settings.cfg",
+        format!("name = demo\nCLINE_API_KEY={key}\n"),
+    );
     repo.stage("README.md", "# demo\n");
     staged(&repo)
         .code(1)
@@ -36,7 +39,10 @@ fn the_staged_version_counts_not_the_working_tree() {
     let key = Fake::new(402).cline_key();
 
     // A key staged, then removed from the working tree only: the commit would carry it.
-    repo.stage("deploy.sh", format!("#!/bin/sh\n\nexport CLINE_API_KEY={key}\n"));
+    repo.stage(
+        "deploy.sh",
+        format!("#!/bin/sh\n\nexport CLINE_API_KEY={key}\n"),
+    );
     repo.write("deploy.sh", "#!/bin/sh\n# nothing here\n");
     staged(&repo)
         .code(1)

@@ -234,7 +234,8 @@ impl PlaceSearch<'_> {
                         .iter()
                         .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
                 );
-            } else if self.is_wanted[entry.object as usize] || self.wanted_names[entry.name as usize]
+            } else if self.is_wanted[entry.object as usize]
+                || self.wanted_names[entry.name as usize]
             {
                 places.push((Rc::from(&*index.names[entry.name as usize]), entry.object));
             }

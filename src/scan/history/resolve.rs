@@ -54,6 +54,9 @@ impl Commits {
     }
 }
 
+/// For each rule and secret, the paths holding it with the first commit of each.
+type PathsOfSecret<'a> = HashMap<(&'a str, &'a str), Vec<(usize, &'a Rc<str>)>>;
+
 /// One finding being assembled: the earliest blob's finding and where else it is.
 struct Merged {
     finding: Finding,
@@ -69,12 +72,18 @@ pub fn resolve(
 ) -> Vec<Finding> {
     // One finding per blob, rule and secret: the earliest line in the blob.
     found.sort_by(|a, b| {
-        (origin_key(a), &a.finding.rule.id, &a.finding.secret, &a.finding.location).cmp(&(
-            origin_key(b),
-            &b.finding.rule.id,
-            &b.finding.secret,
-            &b.finding.location,
-        ))
+        (
+            origin_key(a),
+            &a.finding.rule.id,
+            &a.finding.secret,
+            &a.finding.location,
+        )
+            .cmp(&(
+                origin_key(b),
+                &b.finding.rule.id,
+                &b.finding.secret,
+                &b.finding.location,
+            ))
     });
     found.dedup_by(|a, b| {
         origin_key(a) == origin_key(b)
@@ -118,8 +127,16 @@ pub fn resolve(
             if rule.is_some_and(|rule| !rule.applies_to(path)) {
                 continue;
             }
-            let secret = found.finding.secret.as_ref().map(|s| s.expose().to_string());
-            let key = (found.finding.rule.id.clone(), secret.unwrap_or_default(), path.clone());
+            let secret = found
+                .finding
+                .secret
+                .as_ref()
+                .map(|s| s.expose().to_string());
+            let key = (
+                found.finding.rule.id.clone(),
+                secret.unwrap_or_default(),
+                path.clone(),
+            );
             match merged.get_mut(&key) {
                 Some(existing) => {
                     if commits.first < existing.commits.first {
@@ -131,14 +148,20 @@ pub fn resolve(
                     let mut copy = Commits::default();
                     copy.merge(commits);
                     let finding = relocate(&found.finding, path);
-                    merged.insert(key, Merged { finding, commits: copy });
+                    merged.insert(
+                        key,
+                        Merged {
+                            finding,
+                            commits: copy,
+                        },
+                    );
                 }
             }
         }
     }
 
     let describe = Describer::new(index, repository);
-    let mut paths_of: HashMap<(&str, &str), Vec<(usize, &Rc<str>)>> = HashMap::new();
+    let mut paths_of: PathsOfSecret<'_> = HashMap::new();
     for ((rule, secret, path), entry) in &merged {
         paths_of
             .entry((rule, secret))
