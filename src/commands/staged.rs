@@ -11,6 +11,6 @@ use crate::scan::staged::StagedSource;
 pub fn run(args: StagedArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
     let settings = Settings::resolve(&args.common, false, &path)?;
-    let source = StagedSource::new(&path, settings.max_file_size)?;
+    let source = StagedSource::new(&path, settings.max_file_size, settings.threads)?;
     super::execute(&source, &settings, "staged", verbosity)
 }

@@ -2,6 +2,7 @@
 //! and describing a commit for a finding's provenance.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository};
 
@@ -51,6 +52,43 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
         path: path.to_path_buf(),
         message: error.message().to_lowercase(),
     })
+}
+
+/// Sets libgit2 up for reading many objects once each. Objects are read through zlib, whose
+/// checksums catch damage, so hashing each again (which doubles the cost) is turned off; and
+/// so is the object cache, which would only hold objects never asked for again.
+pub fn prepare_for_bulk_reads() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
+
+/// One repository handle per worker thread of a rayon pool, opened on first use: a handle
+/// cannot be shared between threads, and opening one per blob would be slow.
+pub struct Handles {
+    git_dir: PathBuf,
+    slots: Vec<Mutex<Option<Repository>>>,
+}
+
+impl Handles {
+    /// Room for a handle per thread (of a pool of `threads`), each opening the repository
+    /// at `git_dir`. A thread outside any pool uses the first.
+    pub fn new(git_dir: &Path, threads: usize) -> Handles {
+        Handles {
+            git_dir: git_dir.to_path_buf(),
+            slots: (0..threads.max(1)).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    /// Runs `work` with the calling worker thread's handle, or returns the error that kept
+    /// the repository from opening.
+    pub fn with<T>(&self, work: impl FnOnce(&Repository) -> T) -> Result<T, git2::Error> {
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
+        let mut handle = self.slots[slot].lock().expect("repository handle lock");
+        if handle.is_none() {
+            *handle = Some(Repository::open(&self.git_dir)?);
+        }
+        Ok(work(handle.as_ref().expect("opened above")))
+    }
 }
 
 /// Reads a blob into `buffer` if it can and should be scanned. Its size is taken from the

@@ -138,9 +138,7 @@ impl HistorySource {
             .num_threads(self.options.threads)
             .thread_name(|number| format!("clinescan-history-{number}"))
             .build()?;
-        let handles: Vec<Mutex<Option<Repository>>> = (0..pool.current_num_threads())
-            .map(|_| Mutex::new(None))
-            .collect();
+        let handles = git::Handles::new(&self.git_dir, pool.current_num_threads());
         let bar = progress_bar(self.options.progress, Some(index.blobs().len() as u64));
         let limit = self.options.max_file_size;
 
@@ -150,25 +148,18 @@ impl HistorySource {
                 .par_iter()
                 .for_each_init(Vec::new, |buffer, (object, path)| {
                     let id = index.object_id(*object);
-                    let slot = &handles[rayon::current_thread_index().unwrap_or(0) % handles.len()];
-                    let mut handle = slot.lock().expect("repository handle lock");
-                    if handle.is_none() {
-                        match Repository::open(&self.git_dir) {
-                            Ok(repository) => *handle = Some(repository),
-                            Err(error) => {
-                                let error = format!("(blob `{id}`) {}", error.message());
-                                tally.skip(path.as_ref(), SkipReason::Unreadable { error });
-                                return;
-                            }
+                    let opened = handles.with(|repository| {
+                        if git::read_blob(repository, id, path, limit, tally, buffer) {
+                            sink(&Blob {
+                                data: buffer,
+                                path,
+                                origin: Origin::History(id),
+                            });
                         }
-                    }
-                    let repository = handle.as_ref().expect("opened above");
-                    if git::read_blob(repository, id, path, limit, tally, buffer) {
-                        sink(&Blob {
-                            data: buffer,
-                            path,
-                            origin: Origin::History(id),
-                        });
+                    });
+                    if let Err(error) = opened {
+                        let error = format!("(blob `{id}`) {}", error.message().to_lowercase());
+                        tally.skip(path.as_ref(), SkipReason::Unreadable { error });
                     }
                     bar.inc(1);
                     if bar.position().is_multiple_of(64) {
@@ -192,12 +183,7 @@ impl Source for HistorySource {
                     .to_string(),
             ));
         }
-        // Objects are read through zlib, whose checksums catch damage; hashing every object
-        // again would double the cost of reading the history.
-        git2::opts::strict_hash_verification(false);
-        // Each tree is read once and each blob once: libgit2's object cache would only hold
-        // memory that is never asked for again.
-        git2::opts::enable_caching(false);
+        git::prepare_for_bulk_reads();
         let repository = match Repository::open(&self.git_dir) {
             Ok(repository) => repository,
             Err(error) => {

@@ -8,9 +8,13 @@
 use std::path::PathBuf;
 
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Oid, Repository};
+use rayon::prelude::*;
 
 use super::git::{self, GitError};
-use super::{Blob, Notice, NoticeLevel, Origin, Source, Tally};
+use super::{Blob, Notice, NoticeLevel, Origin, SkipReason, Source, Tally};
+
+/// From this many staged files on, they are read by a pool of worker threads.
+const PARALLEL_FROM: usize = 64;
 
 /// The blobs staged in a repository's index that differ from `HEAD`.
 #[derive(Debug)]
@@ -18,12 +22,19 @@ pub struct StagedSource {
     git_dir: PathBuf,
     staged: Vec<(String, Oid)>,
     max_file_size: u64,
+    threads: usize,
 }
 
 impl StagedSource {
     /// Opens the repository holding `path` and lists what is staged. An unreadable index or
     /// `HEAD` is an error here, before any work.
-    pub fn new(path: &std::path::Path, max_file_size: u64) -> Result<StagedSource, GitError> {
+    /// Blobs over `max_file_size` are skipped and counted; `threads` read many staged files
+    /// in parallel (0: one per core).
+    pub fn new(
+        path: &std::path::Path,
+        max_file_size: u64,
+        threads: usize,
+    ) -> Result<StagedSource, GitError> {
         let repository = git::open(path)?;
         if repository.is_bare() {
             return Err(GitError::Bare {
@@ -35,6 +46,7 @@ impl StagedSource {
             git_dir: repository.path().to_path_buf(),
             staged,
             max_file_size,
+            threads,
         })
     }
 
@@ -93,38 +105,52 @@ impl Source for StagedSource {
                 message: "nothing is staged; nothing to scan".into(),
             }];
         }
-        let repository = match Repository::open(&self.git_dir) {
-            Ok(repository) => repository,
+        git::prepare_for_bulk_reads();
+        let limit = self.max_file_size;
+        let read = |handles: &git::Handles, buffer: &mut Vec<u8>, (path, id): &(String, Oid)| {
+            let opened = handles.with(|repository| {
+                if git::read_blob(repository, *id, path, limit, tally, buffer) {
+                    tracing::trace!("scanning staged `{path}` ({} bytes)", buffer.len());
+                    sink(&Blob {
+                        data: buffer,
+                        path,
+                        origin: Origin::Index(*id),
+                    });
+                }
+            });
+            if let Err(error) = opened {
+                let error = format!("(blob `{id}`) {}", error.message().to_lowercase());
+                tally.skip(path.as_str(), SkipReason::Unreadable { error });
+            }
+        };
+
+        // A small change is read on this thread: starting workers would cost more than it saves.
+        if self.staged.len() < PARALLEL_FROM {
+            let handles = git::Handles::new(&self.git_dir, 1);
+            let mut buffer = Vec::new();
+            for entry in &self.staged {
+                read(&handles, &mut buffer, entry);
+            }
+            return Vec::new();
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build();
+        let pool = match pool {
+            Ok(pool) => pool,
             Err(error) => {
                 return vec![Notice {
                     level: NoticeLevel::Error,
-                    message: format!(
-                        "cannot open `{}`: {}",
-                        self.git_dir.display(),
-                        error.message().to_lowercase()
-                    ),
+                    message: format!("cannot start worker threads: {error}"),
                 }];
             }
         };
-        // A handful of files: reading them one after another beats starting threads.
-        let mut buffer = Vec::new();
-        for (path, id) in &self.staged {
-            if git::read_blob(
-                &repository,
-                *id,
-                path,
-                self.max_file_size,
-                tally,
-                &mut buffer,
-            ) {
-                tracing::trace!("scanning staged `{path}` ({} bytes)", buffer.len());
-                sink(&Blob {
-                    data: &buffer,
-                    path,
-                    origin: Origin::Index(*id),
-                });
-            }
-        }
+        let handles = git::Handles::new(&self.git_dir, pool.current_num_threads());
+        pool.install(|| {
+            self.staged
+                .par_iter()
+                .for_each_init(Vec::new, |buffer, entry| read(&handles, buffer, entry));
+        });
         Vec::new()
     }
 }
