@@ -116,3 +116,20 @@ fn outside_a_repository_is_an_error_naming_the_path() {
         .code(2)
         .stderr(predicate::str::contains("is not in a git repository"));
 }
+
+#[test]
+fn many_staged_files_are_all_scanned() {
+    let repo = TestRepo::new();
+    let key = Fake::new(406).cline_key();
+    for number in 0..100 {
+        repo.stage(
+            &format!("src/module_{number:03}.py"),
+            format!("VALUE = {number}\n"),
+        );
+    }
+    repo.stage("src/module_042.py", format!("CLINE_API_KEY = '{key}'\n"));
+    staged(&repo)
+        .code(1)
+        .stdout(predicate::str::contains("src/module_042.py"))
+        .stderr(predicate::str::contains("100 files scanned"));
+}

@@ -249,3 +249,91 @@ impl PlaceSearch<'_> {
         places
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::{Signature, Time};
+
+    /// Commits `files` (path, content) as the whole tree, on top of `parent`.
+    fn commit(repository: &Repository, files: &[(&str, &str)], parent: Option<Oid>) -> Oid {
+        let mut index = git2::Index::new().unwrap();
+        for (path, content) in files {
+            let blob = repository.blob(content.as_bytes()).unwrap();
+            let mut entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            entry.flags = entry.path.len().min(0xfff) as u16;
+            index.add(&entry).unwrap();
+        }
+        let tree = repository
+            .find_tree(index.write_tree_to(repository).unwrap())
+            .unwrap();
+        let signature = Signature::new("Ada", "ada@example.com", &Time::new(1, 0)).unwrap();
+        let parents: Vec<_> = parent
+            .map(|id| repository.find_commit(id).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<_> = parents.iter().collect();
+        repository
+            .commit(None, &signature, &signature, "c", &tree, &parents)
+            .unwrap()
+    }
+
+    #[test]
+    fn trees_and_blobs_are_recorded_once_and_places_found_in_every_commit() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let repository = Repository::init_bare(dir.path()).unwrap();
+        let shared = ("lib/shared.txt", "same in both");
+        let first = commit(&repository, &[shared, ("a.txt", "one")], None);
+        let second = commit(
+            &repository,
+            &[shared, ("a.txt", "two"), ("b/a.txt", "one")],
+            Some(first),
+        );
+
+        let mut index = HistoryIndex::default();
+        let mut notices = Vec::new();
+        for id in [first, second] {
+            let tree = repository.find_commit(id).unwrap().tree().unwrap();
+            index.add_commit(&repository, id, &tree, &mut notices);
+        }
+        assert!(notices.is_empty());
+        // Roots of both commits, `lib` once, `b` once.
+        assert_eq!(index.tree_count(), 4);
+        let paths: Vec<&str> = index.blobs().iter().map(|(_, path)| &**path).collect();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+
+        let one = repository.blob(b"one").unwrap();
+        let wanted = HashSet::from([index.object_number(one).unwrap()]);
+        let mut seen = Vec::new();
+        index.places(
+            &wanted,
+            &|name| name == "shared.txt",
+            &mut |commit, path, _| {
+                seen.push((commit, path.to_string()));
+            },
+        );
+        seen.sort();
+        let expected = [
+            (0, "a.txt"),
+            (0, "lib/shared.txt"),
+            (1, "b/a.txt"),
+            (1, "lib/shared.txt"),
+        ];
+        let expected: Vec<(usize, String)> =
+            expected.iter().map(|(c, p)| (*c, p.to_string())).collect();
+        assert_eq!(seen, expected);
+    }
+}

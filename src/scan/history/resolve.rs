@@ -273,3 +273,28 @@ impl<'a> Describer<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_commit_lists_keep_the_first_the_count_and_a_short_sample() {
+        let mut early = Commits::default();
+        for commit in [3, 4, 9] {
+            early.add(commit);
+        }
+        let mut late = Commits::default();
+        for commit in 1..=8 {
+            late.add(commit * 10);
+        }
+        assert_eq!(late.sample.len(), SAMPLE + 1);
+
+        let mut merged = Commits::default();
+        merged.merge(&late);
+        merged.merge(&early);
+        assert_eq!(merged.first, 3);
+        assert_eq!(merged.count, 11);
+        assert_eq!(merged.sample, vec![3, 4, 9, 10, 20, 30]);
+    }
+}
