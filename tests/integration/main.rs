@@ -1,5 +1,6 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod report;
 mod sarif;
 mod scan;
