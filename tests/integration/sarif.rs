@@ -253,11 +253,16 @@ fn multitool_problems(logs: &[PathBuf], verdict: &Path) -> Vec<String> {
             .arg("--output")
             .arg(verdict)
             // The npm launcher runs the tool through a shell: quote the `;` list.
-            .args(["--rule-kind", "\"Sarif;Gh\"", "--log", "ForceOverwrite"]),
+            .args(["--rule-kind", "\"Sarif;Ghas\"", "--log", "ForceOverwrite"]),
         "run `npm install --prefix .ci/node @microsoft/sarif-multitool`",
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the multitool failed:\n{stdout}");
+    assert!(
+        output.status.success(),
+        "the multitool failed (is it installed? `npm install --prefix .ci/node \
+         @microsoft/sarif-multitool`):\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let verdict = std::fs::read_to_string(verdict)
         .unwrap_or_else(|_| panic!("the multitool wrote no verdict:\n{stdout}"));
     let verdict: Value = serde_json::from_str(&verdict).unwrap();
