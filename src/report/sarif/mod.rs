@@ -92,16 +92,10 @@ fn information_uri() -> &'static str {
 
 /// The rule's descriptor: names, descriptions, help, default level and code scanning tags.
 fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
-    let help_text = format!(
-        "{}\n\nSeverity: {}. Remove the value from the file, revoke it where it was issued \
-         and replace it with a new one; deleting it from the file does not un-leak a value \
-         that was committed or shared.",
-        rule.description, rule.severity
-    );
+    // The description already says what leaked and how to fix it.
+    let help_text = format!("{}\n\nSeverity: {}.", rule.description, rule.severity);
     let help_markdown = format!(
-        "**{}** (`{}`, severity {})\n\n{}\n\nRemove the value from the file, **revoke it** \
-         where it was issued and replace it with a new one: deleting it from the file does \
-         not un-leak a value that was committed or shared.",
+        "**{}** (`{}`, severity {})\n\n{}",
         rule.name, rule.id, rule.severity, rule.description
     );
     ReportingDescriptor::builder()
@@ -136,7 +130,6 @@ fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
                     json!(score(rule.severity.security_score())),
                 ),
                 ("severity", json!(rule.severity.as_str())),
-                ("precision", json!("high")),
             ],
         ))
         .build()
