@@ -153,7 +153,7 @@ impl RetryFailure {
     }
 
     fn exhausted(&self, attempts: u32) -> String {
-        format!("{} after {attempts} attempts", self.describe())
+        format!("{}; gave up after {attempts} attempts", self.describe())
     }
 }
 
@@ -171,7 +171,8 @@ fn describe_error(error: &ureq::Error, timeout: Duration) -> String {
             ErrorKind::ConnectionAborted => "connection aborted".to_string(),
             ErrorKind::TimedOut => format!("timed out after {}", seconds(timeout)),
             ErrorKind::UnexpectedEof => "connection closed before an answer".to_string(),
-            kind => format!("network error ({kind})"),
+            ErrorKind::InvalidData => format!("TLS or protocol error: {io}"),
+            _ => format!("network error: {io}"),
         },
         ureq::Error::HostNotFound => "host not found".to_string(),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),

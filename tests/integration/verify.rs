@@ -397,3 +397,60 @@ fn no_secret_reaches_stderr_or_stdout_at_any_verbosity() {
         }
     }
 }
+
+#[test]
+fn https_goes_through_the_proxy_from_the_environment_but_loopback_http_does_not() {
+    let proxy = MockServer::start(|_, _| Reply::status(403));
+    let api = MockServer::start(|_, _| Reply::status(401));
+    let key = Fake::new(510).cline_key();
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), ".env", format!("CLINE_API_KEY={key}\n"));
+    let proxy_url = format!("http://{}", proxy.address);
+
+    let run = |endpoint: &str, no_proxy: &str| {
+        clinescan()
+            .args([
+                "scan",
+                "--verify",
+                "--format",
+                "json",
+                "--verify-endpoint",
+                endpoint,
+            ])
+            .arg(dir.path())
+            .env("CLINESCAN_VERIFY_BACKOFF_MS", "1")
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("HTTP_PROXY", &proxy_url)
+            .env("ALL_PROXY", &proxy_url)
+            .env("NO_PROXY", no_proxy)
+            .output()
+            .unwrap()
+    };
+
+    let output = run("https://api.example.invalid/api/v1", "");
+    assert_eq!(status(&verdicts(&output)[".env"]), "unknown");
+    let tunnelled = proxy.requests();
+    assert!(!tunnelled.is_empty(), "the proxy was not used");
+    for request in &tunnelled {
+        assert_eq!(request.method, "CONNECT");
+        assert_eq!(request.path, "api.example.invalid:443");
+        assert!(
+            request.header("authorization").is_none(),
+            "the secret went to the proxy"
+        );
+    }
+
+    let before = proxy.requests().len();
+    let output = run("https://api.example.invalid/api/v1", "api.example.invalid");
+    assert_eq!(status(&verdicts(&output)[".env"]), "unknown");
+    assert_eq!(proxy.requests().len(), before, "NO_PROXY was ignored");
+
+    let output = run(&api.endpoint(), "");
+    assert_eq!(status(&verdicts(&output)[".env"]), "invalid");
+    assert_eq!(
+        proxy.requests().len(),
+        before,
+        "loopback http went through the proxy"
+    );
+    assert_eq!(api.requests().len(), 1);
+}
