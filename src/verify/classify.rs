@@ -60,19 +60,38 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Parses an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
+/// Parses an HTTP date in any of the three forms recipients must accept: IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`).
 pub fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let (_weekday, rest) = value.split_once(", ")?;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    let [day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
+    let fields: Vec<&str> = value.split_whitespace().collect();
+    let (day, month, year, time) = match fields.as_slice() {
+        [weekday, day, month, year, time, "GMT"] if weekday.ends_with(',') => (
+            parse_digits(day, 2)?,
+            *month,
+            i64::from(parse_digits(year, 4)?),
+            *time,
+        ),
+        [weekday, date, time, "GMT"] if weekday.ends_with(',') => {
+            let parts: Vec<&str> = date.split('-').collect();
+            let [day, month, year] = parts.as_slice() else {
+                return None;
+            };
+            // Two-digit years: RFC 9110 reads a year over 50 years ahead as the last century.
+            let year = i64::from(parse_digits(year, 2)?);
+            let year = if year < 70 { 2000 + year } else { 1900 + year };
+            (parse_digits(day, 2)?, *month, year, *time)
+        }
+        [_weekday, month, day, time, year] => {
+            let day = parse_digits(day, 1).or_else(|| parse_digits(day, 2))?;
+            (day, *month, i64::from(parse_digits(year, 4)?), *time)
+        }
+        _ => return None,
     };
-    let day: u32 = parse_digits(day, 2)?;
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let month = MONTHS.iter().position(|name| name == month)? as u32 + 1;
-    let year: i64 = parse_digits(year, 4)?.into();
+    let month = MONTHS.iter().position(|name| *name == month)? as u32 + 1;
     let clock: Vec<&str> = time.split(':').collect();
     let [hour, minute, second] = clock.as_slice() else {
         return None;
@@ -227,6 +246,11 @@ mod tests {
         let date = parse_http_date("Tue, 29 Feb 2028 12:00:01 GMT").unwrap();
         let seconds = date.duration_since(UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(seconds, 1_835_438_401);
+        let fixdate = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert!(fixdate.is_some());
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), fixdate);
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), fixdate);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49"), None);
     }
 
     #[test]
