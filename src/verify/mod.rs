@@ -20,14 +20,13 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use classify::{parse_retry_after, RetryPolicy};
-pub use endpoint::{is_loopback, Endpoint, EndpointError};
-pub use keys::matching_key_id;
+pub use endpoint::{Endpoint, EndpointError};
 
 use crate::config::VerifySettings;
 use crate::finding::{Finding, Secret, Verification};
-use classify::{classify_keys, classify_user, Class};
+use classify::{classify_keys, classify_user, Class, RetryPolicy};
 use client::Client;
+use keys::matching_key_id;
 
 /// The rule whose findings are Cline API keys.
 pub const API_KEY_RULE: &str = "cline-api-key";
