@@ -52,6 +52,7 @@ pub fn execute(
     // Open the output first: a bad path must fail before the work, not after it.
     let mut output = open_output(settings.output.as_deref(), settings.show_secrets)?;
     let matcher = load_matcher(settings)?;
+    verify::check_settings(&settings.verify)?;
 
     let tally = Tally::default();
     let (mut findings, notices) = collect(source, &matcher, &tally);

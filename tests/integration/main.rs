@@ -4,3 +4,4 @@ mod common;
 mod report;
 mod sarif;
 mod scan;
+mod verify;
