@@ -6,10 +6,11 @@
 //! ([`super::tree`]) calls in here for each scan root that lies in a git work tree; this module
 //! also owns `--fix-gitignore`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
@@ -135,26 +136,43 @@ impl WorkTree {
         Ok(tracked)
     }
 
-    /// Whether git's ignore rules cover `relative` (relative to the scan folder), as
-    /// `git check-ignore --no-index` would say. A failed lookup counts as not ignored.
-    pub fn is_ignored(&self, relative: &Path) -> bool {
-        let path = self.prefix.join(relative);
-        let repository = self.repository.lock().expect("repository lock");
-        repository.is_path_ignored(&path).unwrap_or_else(|error| {
-            tracing::debug!(
-                "cannot tell whether `{}` is ignored: {error}",
-                path.display()
-            );
-            false
-        })
+    /// Which of `paths` (relative to the scan folder) git's ignore rules cover, as
+    /// `git check-ignore --no-index` says: the `git` command is asked, once for all of them.
+    /// Without a usable `git`, libgit2 answers instead, which differs in one known way: it
+    /// drops a negation such as `!.env.local` that does not undo a rule of its own file, where
+    /// git lets it undo a rule from a folder above or from the global excludes.
+    pub fn ignored_among(&self, paths: &[PathBuf]) -> HashSet<PathBuf> {
+        let from_top: Vec<PathBuf> = paths.iter().map(|path| self.prefix.join(path)).collect();
+        let ignored = self.ignored_from_top(&from_top);
+        paths
+            .iter()
+            .zip(&from_top)
+            .filter(|(_, from_top)| ignored.contains(*from_top))
+            .map(|(path, _)| path.clone())
+            .collect()
+    }
+
+    /// Which of `paths` (relative to the top of the work tree) git ignores.
+    fn ignored_from_top(&self, paths: &[PathBuf]) -> HashSet<PathBuf> {
+        match check_ignore(&self.workdir, paths) {
+            Ok(ignored) => ignored,
+            Err(error) => {
+                tracing::debug!("cannot run `git check-ignore` ({error}); asking libgit2");
+                let repository = self.repository.lock().expect("repository lock");
+                paths
+                    .iter()
+                    .filter(|path| repository.is_path_ignored(path).unwrap_or(false))
+                    .cloned()
+                    .collect()
+            }
+        }
     }
 
     /// Whether git's ignore rules would ignore a `.env` at the top of the work tree.
     pub fn ignores_root_dotenv(&self) -> bool {
-        let repository = self.repository.lock().expect("repository lock");
-        repository
-            .is_path_ignored(Path::new(".env"))
-            .unwrap_or(false)
+        let dotenv = PathBuf::from(".env");
+        self.ignored_from_top(std::slice::from_ref(&dotenv))
+            .contains(&dotenv)
     }
 
     /// The path of the top folder relative to the scan folder (`.` when they are the same,
@@ -242,7 +260,8 @@ pub fn tracked_files(
 /// What the walk of one root found out, for the hygiene check.
 #[derive(Debug)]
 pub struct RootFacts<'a> {
-    /// Env files met in the work tree (read or not), relative to the scan folder.
+    /// Untracked env files in the work tree that git does not ignore, relative to the scan
+    /// folder.
     pub env_files: Vec<PathBuf>,
     /// Tracked regular files under the root that are not excluded, relative to the scan folder.
     pub tracked: Vec<&'a Path>,
@@ -280,7 +299,7 @@ pub fn check(
     env_files.dedup();
     for relative in env_files {
         let name = relative.to_string_lossy();
-        if is_hygiene_subject(&name) && !tree.is_ignored(relative) {
+        if is_hygiene_subject(&name) {
             report(HygieneRule::NotIgnored, relative, notices);
         }
     }
@@ -336,6 +355,57 @@ pub fn normalise(path: &str) -> String {
         (false, true) => ".".to_string(),
         (false, false) => joined,
     }
+}
+
+/// Runs `git check-ignore --no-index` in `workdir` over `paths` (relative to it) and returns
+/// those it reports as ignored. The caller's `GIT_DIR` and `GIT_WORK_TREE` are cleared so that
+/// git finds the repository from `workdir`, as libgit2 did.
+fn check_ignore(workdir: &Path, paths: &[PathBuf]) -> io::Result<HashSet<PathBuf>> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(&path_bytes(path));
+        input.push(0);
+    }
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(workdir)
+        .args(["check-ignore", "--no-index", "--stdin", "-z"])
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output()?;
+    writer
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("writer panicked")))?;
+    // 0: some paths are ignored; 1: none is; anything else is a failure.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        let message = String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .to_lowercase();
+        return Err(io::Error::other(message));
+    }
+    Ok(output
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|path| !path.is_empty())
+        .map(repo_path)
+        .collect())
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().replace('\\', "/").into_bytes()
 }
 
 #[cfg(unix)]

@@ -58,7 +58,9 @@ pub(super) struct RootScan<'a> {
     /// Tracked paths under the root, relative to it (empty outside a work tree).
     tracked: HashMap<PathBuf, TrackedFile>,
     exclusions: Option<Override>,
-    /// Env files met in the walk, relative to the root's folder.
+    /// Untracked env files met by the walk, with their size, waiting for git's verdict.
+    deferred: Mutex<Vec<(PathBuf, u64)>>,
+    /// Untracked env files that git does not ignore, relative to the root's folder.
     env_files: Mutex<Vec<PathBuf>>,
 }
 
@@ -250,26 +252,68 @@ impl TreeSource {
         if !kind.is_file() {
             return tally.skip(shown, SkipReason::NotAFile);
         }
-        if let (Some(git), Some(relative)) = (scan.git, relative) {
+        if let (Some(_), Some(relative), None) = (scan.git, relative, tracked) {
             if is_env_file(&shown) {
-                let entry = relative.to_path_buf();
-                scan.env_files.lock().expect("env files lock").push(entry);
-                let ignored = git.is_ignored(relative);
-                if ignored && tracked.is_none() && scan.is_dir && self.options.respect_ignore {
-                    tracing::debug!("skipping `{shown}`: git ignores it");
-                    return;
-                }
+                // Whether git ignores it is asked for all of them at once, after the walk.
+                let entry = (relative.to_path_buf(), metadata.len());
+                scan.deferred.lock().expect("deferred lock").push(entry);
+                return;
             }
         }
+        self.read(path, shown, metadata.len(), buffer, sink, tally);
+    }
+
+    /// Reads the untracked env files of a root once git has said which it ignores: those it
+    /// does not are hygiene findings, those it does are left unread like any ignored file
+    /// (unless ignore rules are off or the file was named on the command line).
+    fn read_deferred(
+        &self,
+        scan: &RootScan<'_>,
+        git: &WorkTree,
+        sink: &(dyn Fn(&Blob<'_>) + Sync),
+        tally: &Tally,
+    ) {
+        let mut deferred = std::mem::take(&mut *scan.deferred.lock().expect("deferred lock"));
+        if deferred.is_empty() {
+            return;
+        }
+        deferred.sort();
+        let paths: Vec<PathBuf> = deferred.iter().map(|(path, _)| path.clone()).collect();
+        let ignored = git.ignored_among(&paths);
+        let mut buffer = Vec::new();
+        for (relative, size) in deferred {
+            let path = if scan.is_dir {
+                scan.root.join(&relative)
+            } else {
+                scan.root.to_path_buf()
+            };
+            let shown = self.display_path(scan.root, &path);
+            if !ignored.contains(&relative) {
+                scan.env_files
+                    .lock()
+                    .expect("env files lock")
+                    .push(relative);
+            } else if scan.is_dir && self.options.respect_ignore {
+                tracing::debug!("skipping `{shown}`: git ignores it");
+                continue;
+            }
+            self.read(&path, shown, size, &mut buffer, sink, tally);
+        }
+    }
+
+    /// Reads a regular file of `size` bytes and hands it to the sink, or records why not.
+    fn read(
+        &self,
+        path: &Path,
+        shown: String,
+        size: u64,
+        buffer: &mut Vec<u8>,
+        sink: &(dyn Fn(&Blob<'_>) + Sync),
+        tally: &Tally,
+    ) {
         let limit = self.options.max_file_size;
-        if metadata.len() > limit {
-            return tally.skip(
-                shown,
-                SkipReason::TooLarge {
-                    size: metadata.len(),
-                    limit,
-                },
-            );
+        if size > limit {
+            return tally.skip(shown, SkipReason::TooLarge { size, limit });
         }
 
         buffer.clear();
@@ -315,6 +359,7 @@ impl Source for TreeSource {
                 tracked: dotenv::tracked_files(git.as_ref(), &mut notices),
                 git: git.as_ref(),
                 exclusions: self.exclusions(if is_dir { root } else { Path::new("") }),
+                deferred: Mutex::new(Vec::new()),
                 env_files: Mutex::new(Vec::new()),
             };
             if is_dir {
@@ -326,6 +371,7 @@ impl Source for TreeSource {
                 self.visit(&scan, root, &mut Vec::new(), sink, tally);
             }
             if let Some(git) = &git {
+                self.read_deferred(&scan, git, sink, tally);
                 let facts = RootFacts {
                     env_files: scan.env_files.lock().expect("env files lock").clone(),
                     tracked: self.tracked_in_root(&scan),
