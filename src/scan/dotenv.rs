@@ -41,6 +41,28 @@ pub enum DotenvError {
     },
 }
 
+/// What git says about an env file that the scan root's own index does not track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvStatus {
+    /// Git ignores it: `git add .` leaves it out.
+    Ignored,
+    /// Git does not ignore it: `git add .` would commit it.
+    NotIgnored,
+    /// A nested repository (a submodule or a clone in a subfolder) tracks it.
+    Tracked,
+}
+
+/// A file a hygiene finding is about, and the work tree it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// Path relative to the scan folder.
+    pub relative: PathBuf,
+    /// The top of the work tree that holds it (a nested one for files in a submodule).
+    pub top: PathBuf,
+    /// Path relative to `top`.
+    pub from_top: PathBuf,
+}
+
 /// A tracked file under a scan root, and whether the walker has read it yet.
 #[derive(Debug)]
 pub struct TrackedFile {
@@ -136,36 +158,69 @@ impl WorkTree {
         Ok(tracked)
     }
 
-    /// Which of `paths` (relative to the scan folder) git's ignore rules cover, as
-    /// `git check-ignore --no-index` says: the `git` command is asked, once for all of them.
-    /// Without a usable `git`, libgit2 answers instead, which differs in one known way: it
-    /// drops a negation such as `!.env.local` that does not undo a rule of its own file, where
-    /// git lets it undo a rule from a folder above or from the global excludes.
-    pub fn ignored_among(&self, paths: &[PathBuf]) -> HashSet<PathBuf> {
-        let from_top: Vec<PathBuf> = paths.iter().map(|path| self.prefix.join(path)).collect();
-        let ignored = self.ignored_from_top(&from_top);
-        paths
+    /// What git says about env files under the scan folder that this work tree's index does
+    /// not track (`paths` relative to the scan folder; the answers in the same order). A file
+    /// inside a nested repository (a submodule or a clone in a subfolder) is judged by that
+    /// repository's own index and ignore rules, as git there would.
+    pub fn classify(&self, paths: &[PathBuf]) -> Vec<(EnvStatus, Subject)> {
+        let folder = self.workdir.join(&self.prefix);
+        let mut groups: HashMap<PathBuf, Vec<(usize, PathBuf)>> = HashMap::new();
+        for (position, path) in paths.iter().enumerate() {
+            let full = folder.join(path);
+            let top = full
+                .ancestors()
+                .skip(1)
+                .take_while(|folder| *folder != self.workdir && folder.starts_with(&self.workdir))
+                .find(|folder| folder.join(".git").exists())
+                .unwrap_or(&self.workdir)
+                .to_path_buf();
+            let from_top = full.strip_prefix(&top).unwrap_or(path).to_path_buf();
+            groups.entry(top).or_default().push((position, from_top));
+        }
+
+        let mut statuses: Vec<(EnvStatus, Subject)> = paths
             .iter()
-            .zip(&from_top)
-            .filter(|(_, from_top)| ignored.contains(*from_top))
-            .map(|(path, _)| path.clone())
-            .collect()
+            .map(|path| (EnvStatus::NotIgnored, self.subject(path)))
+            .collect();
+        for (top, members) in groups {
+            let nested = (top != self.workdir)
+                .then(|| Repository::open(&top).ok())
+                .flatten();
+            let mut untracked = Vec::new();
+            let index = nested
+                .as_ref()
+                .and_then(|repository| repository.index().ok());
+            for (position, from_top) in members {
+                statuses[position].1.top = top.clone();
+                statuses[position].1.from_top = from_top.clone();
+                match index
+                    .as_ref()
+                    .and_then(|index| index.get_path(&from_top, 0))
+                {
+                    Some(_) => statuses[position].0 = EnvStatus::Tracked,
+                    None => untracked.push((position, from_top)),
+                }
+            }
+            let asked: Vec<PathBuf> = untracked.iter().map(|(_, path)| path.clone()).collect();
+            let ignored = match &nested {
+                Some(repository) => ignored_in(&top, repository, &asked),
+                None if top == self.workdir => self.ignored_from_top(&asked),
+                // A nested `.git` that libgit2 cannot open: ask the outer work tree.
+                None => self.ignored_from_top(&asked),
+            };
+            for (position, from_top) in untracked {
+                if ignored.contains(&from_top) {
+                    statuses[position].0 = EnvStatus::Ignored;
+                }
+            }
+        }
+        statuses
     }
 
     /// Which of `paths` (relative to the top of the work tree) git ignores.
     fn ignored_from_top(&self, paths: &[PathBuf]) -> HashSet<PathBuf> {
-        match check_ignore(&self.workdir, paths) {
-            Ok(ignored) => ignored,
-            Err(error) => {
-                tracing::debug!("cannot run `git check-ignore` ({error}); asking libgit2");
-                let repository = self.repository.lock().expect("repository lock");
-                paths
-                    .iter()
-                    .filter(|path| repository.is_path_ignored(path).unwrap_or(false))
-                    .cloned()
-                    .collect()
-            }
-        }
+        let repository = self.repository.lock().expect("repository lock");
+        ignored_in(&self.workdir, &repository, paths)
     }
 
     /// Whether git's ignore rules would ignore a `.env` at the top of the work tree.
@@ -204,9 +259,13 @@ impl WorkTree {
         }
     }
 
-    /// The path of `relative` (relative to the scan folder) from the top of the work tree.
-    pub fn path_from_top(&self, relative: &Path) -> PathBuf {
-        self.prefix.join(relative)
+    /// The file at `relative` (relative to the scan folder), as a subject of this work tree.
+    pub fn subject(&self, relative: &Path) -> Subject {
+        Subject {
+            relative: relative.to_path_buf(),
+            top: self.workdir.clone(),
+            from_top: self.prefix.join(relative),
+        }
     }
 }
 
@@ -258,13 +317,12 @@ pub fn tracked_files(
 }
 
 /// What the walk of one root found out, for the hygiene check.
-#[derive(Debug)]
-pub struct RootFacts<'a> {
-    /// Untracked env files in the work tree that git does not ignore, relative to the scan
-    /// folder.
-    pub env_files: Vec<PathBuf>,
-    /// Tracked regular files under the root that are not excluded, relative to the scan folder.
-    pub tracked: Vec<&'a Path>,
+#[derive(Debug, Default)]
+pub struct RootFacts {
+    /// Untracked env files that git does not ignore.
+    pub not_ignored: Vec<Subject>,
+    /// Tracked regular files under the root that are not excluded (env files or not).
+    pub tracked: Vec<Subject>,
     /// Whether to check the work tree's root `.gitignore` (once per work tree).
     pub check_root: bool,
 }
@@ -273,20 +331,15 @@ pub struct RootFacts<'a> {
 /// maps a path relative to the scan folder to the path findings show.
 pub fn check(
     tree: &WorkTree,
-    facts: &RootFacts<'_>,
+    facts: &RootFacts,
     shown: &dyn Fn(&Path) -> String,
     notices: &mut Vec<Notice>,
 ) -> Vec<Finding> {
-    let scan_is_top = tree.prefix.as_os_str().is_empty();
+    let folder = tree.workdir.join(&tree.prefix);
     let mut findings = Vec::new();
-    let mut report = |rule: HygieneRule, relative: &Path, notices: &mut Vec<Notice>| {
-        let place = shown(relative);
-        let fix = remedy(
-            rule,
-            &tree.path_from_top(relative),
-            &tree.workdir,
-            scan_is_top,
-        );
+    let mut report = |rule: HygieneRule, subject: &Subject, notices: &mut Vec<Notice>| {
+        let place = shown(&subject.relative);
+        let fix = remedy(rule, &subject.from_top, &subject.top, subject.top == folder);
         notices.push(Notice {
             level: NoticeLevel::Note,
             message: format!("`{place}` ({}): {fix}", hygiene_rule(rule).id),
@@ -294,28 +347,28 @@ pub fn check(
         findings.push(hygiene_finding(rule, &place));
     };
 
-    let mut env_files: Vec<&Path> = facts.env_files.iter().map(PathBuf::as_path).collect();
-    env_files.sort();
-    env_files.dedup();
-    for relative in env_files {
-        let name = relative.to_string_lossy();
-        if is_hygiene_subject(&name) {
-            report(HygieneRule::NotIgnored, relative, notices);
+    let mut not_ignored: Vec<&Subject> = facts.not_ignored.iter().collect();
+    not_ignored.sort_by(|a, b| a.relative.cmp(&b.relative));
+    not_ignored.dedup();
+    for subject in not_ignored {
+        if is_hygiene_subject(&subject.relative.to_string_lossy()) {
+            report(HygieneRule::NotIgnored, subject, notices);
         }
     }
-    let mut tracked = facts.tracked.clone();
-    tracked.sort();
-    for relative in tracked {
-        if is_hygiene_subject(&relative.to_string_lossy()) {
-            report(HygieneRule::Tracked, relative, notices);
+    let mut tracked: Vec<&Subject> = facts.tracked.iter().collect();
+    tracked.sort_by(|a, b| a.relative.cmp(&b.relative));
+    for subject in tracked {
+        if is_hygiene_subject(&subject.relative.to_string_lossy()) {
+            report(HygieneRule::Tracked, subject, notices);
         }
     }
     if facts.check_root && !tree.ignores_root_dotenv() {
-        report(
-            HygieneRule::GitignoreMissing,
-            &tree.missing_dotenv_location(),
-            notices,
-        );
+        let location = tree.subject(&tree.missing_dotenv_location());
+        let top = Subject {
+            from_top: PathBuf::from(".gitignore"),
+            ..location
+        };
+        report(HygieneRule::GitignoreMissing, &top, notices);
     }
     findings
 }
@@ -354,6 +407,28 @@ pub fn normalise(path: &str) -> String {
         (true, _) => format!("/{joined}"),
         (false, true) => ".".to_string(),
         (false, false) => joined,
+    }
+}
+
+/// Which of `paths` (relative to `top`) git ignores in the work tree at `top`: the `git`
+/// command is asked, once for all of them; without a usable `git`, libgit2 answers instead,
+/// which differs in one known way: it drops a negation such as `!.env.local` that does not undo
+/// a rule of its own file, where git lets it undo a rule from a folder above or the global
+/// excludes.
+fn ignored_in(top: &Path, repository: &Repository, paths: &[PathBuf]) -> HashSet<PathBuf> {
+    if paths.is_empty() {
+        return HashSet::new();
+    }
+    match check_ignore(top, paths) {
+        Ok(ignored) => ignored,
+        Err(error) => {
+            tracing::debug!("cannot run `git check-ignore` ({error}); asking libgit2");
+            paths
+                .iter()
+                .filter(|path| repository.is_path_ignored(path).unwrap_or(false))
+                .cloned()
+                .collect()
+        }
     }
 }
 

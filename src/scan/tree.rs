@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::dotenv::{self, RootFacts, TrackedFile, WorkTree};
+use super::dotenv::{self, EnvStatus, RootFacts, TrackedFile, WorkTree};
 use super::envfile::is_env_file;
 use super::matcher::Matcher;
 use super::{is_binary, Blob, Found, Notice, Origin, SkipReason, Source, Tally};
@@ -60,11 +60,15 @@ pub(super) struct RootScan<'a> {
     exclusions: Option<Override>,
     /// Untracked env files met by the walk, with their size, waiting for git's verdict.
     deferred: Mutex<Vec<(PathBuf, u64)>>,
-    /// Untracked env files that git does not ignore, relative to the root's folder.
-    env_files: Mutex<Vec<PathBuf>>,
+    /// What the hygiene check needs to know, filled in as the walk goes.
+    facts: Mutex<RootFacts>,
 }
 
 impl RootScan<'_> {
+    fn lock_facts(&self) -> std::sync::MutexGuard<'_, RootFacts> {
+        self.facts.lock().expect("facts lock")
+    }
+
     /// The path of `path` relative to the folder the root stands for.
     fn relative<'p>(&self, path: &'p Path) -> Option<&'p Path> {
         if self.is_dir {
@@ -279,23 +283,23 @@ impl TreeSource {
         }
         deferred.sort();
         let paths: Vec<PathBuf> = deferred.iter().map(|(path, _)| path.clone()).collect();
-        let ignored = git.ignored_among(&paths);
+        let statuses = git.classify(&paths);
         let mut buffer = Vec::new();
-        for (relative, size) in deferred {
+        for ((relative, size), (status, subject)) in deferred.into_iter().zip(statuses) {
             let path = if scan.is_dir {
                 scan.root.join(&relative)
             } else {
                 scan.root.to_path_buf()
             };
             let shown = self.display_path(scan.root, &path);
-            if !ignored.contains(&relative) {
-                scan.env_files
-                    .lock()
-                    .expect("env files lock")
-                    .push(relative);
-            } else if scan.is_dir && self.options.respect_ignore {
-                tracing::debug!("skipping `{shown}`: git ignores it");
-                continue;
+            match status {
+                EnvStatus::NotIgnored => scan.lock_facts().not_ignored.push(subject),
+                EnvStatus::Tracked => scan.lock_facts().tracked.push(subject),
+                EnvStatus::Ignored if scan.is_dir && self.options.respect_ignore => {
+                    tracing::debug!("skipping `{shown}`: git ignores it");
+                    continue;
+                }
+                EnvStatus::Ignored => {}
             }
             self.read(&path, shown, size, &mut buffer, sink, tally);
         }
@@ -360,7 +364,7 @@ impl Source for TreeSource {
                 git: git.as_ref(),
                 exclusions: self.exclusions(if is_dir { root } else { Path::new("") }),
                 deferred: Mutex::new(Vec::new()),
-                env_files: Mutex::new(Vec::new()),
+                facts: Mutex::new(RootFacts::default()),
             };
             if is_dir {
                 self.walk(&scan, sink, tally);
@@ -372,11 +376,14 @@ impl Source for TreeSource {
             }
             if let Some(git) = &git {
                 self.read_deferred(&scan, git, sink, tally);
-                let facts = RootFacts {
-                    env_files: scan.env_files.lock().expect("env files lock").clone(),
-                    tracked: self.tracked_in_root(&scan),
-                    check_root: checked_workdirs.insert(git.workdir().to_path_buf()),
-                };
+                let tracked: Vec<_> = self
+                    .tracked_in_root(&scan)
+                    .into_iter()
+                    .map(|path| git.subject(path))
+                    .collect();
+                let mut facts = std::mem::take(&mut *scan.lock_facts());
+                facts.tracked.extend(tracked);
+                facts.check_root = checked_workdirs.insert(git.workdir().to_path_buf());
                 let shown = |relative: &Path| self.shown_in_folder(&scan, relative);
                 let findings = dotenv::check(git, &facts, &shown, &mut notices);
                 self.hygiene.lock().expect("hygiene lock").extend(findings);

@@ -403,6 +403,36 @@ fn without_git_on_the_path_libgit2_answers() {
     assert_eq!(findings, [("dotenv-not-ignored", "app/.env.local")]);
 }
 
+#[test]
+fn env_files_in_a_nested_repository_are_judged_by_that_repository() {
+    let repo = Repo::new();
+    repo.write(".gitignore", ".env\n");
+    let inner = repo.root.join("vendor/lib");
+    std::fs::create_dir_all(&inner).unwrap();
+    let git_in_inner = |args: &[&str]| {
+        let mut all = vec!["-C", "vendor/lib"];
+        all.extend_from_slice(args);
+        repo.git(&all);
+    };
+    git_in_inner(&["init", "-q"]);
+    repo.write("vendor/lib/.gitignore", "!.env\n.env.local\n");
+    repo.write("vendor/lib/.env", "PORT=1\n");
+    repo.write("vendor/lib/.env.local", "PORT=1\n");
+    repo.write("vendor/lib/.env.prod", "PORT=1\n");
+    git_in_inner(&["add", ".env.prod"]);
+
+    let findings = repo.findings(&[]);
+    let expected: BTreeSet<_> = [
+        pair("dotenv-not-ignored", "vendor/lib/.env"),
+        pair("dotenv-tracked", "vendor/lib/.env.prod"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(findings, expected);
+    let stderr = String::from_utf8(repo.clinescan(&["scan"]).stderr).unwrap();
+    assert!(stderr.contains("rm --cached -- .env.prod"), "{stderr}");
+}
+
 /// The env files git would let `git add .` pick up, according to `git check-ignore`.
 fn not_ignored_by_git(repo: &Repo, paths: &[&str]) -> BTreeSet<String> {
     let mut child = repo
