@@ -1,10 +1,12 @@
 //! `.env` hygiene for working-tree scans: env files that git would let leak.
 //!
-//! Whether a path is ignored or tracked is asked of git itself (libgit2's ignore lookup and the
-//! index), never re-implemented, so nested `.gitignore` files, negations, `.git/info/exclude`
-//! and `core.excludesFile` mean exactly what they mean to `git check-ignore`. The tree source
-//! ([`super::tree`]) calls in here for each scan root that lies in a git work tree; this module
-//! also owns `--fix-gitignore`.
+//! Whether a path is ignored or tracked is asked of git itself, never re-implemented: the index
+//! through libgit2, the ignore rules through `git check-ignore` (one run per work tree, for all
+//! its env files at once), so nested `.gitignore` files, negations, `.git/info/exclude` and
+//! `core.excludesFile` mean exactly what they mean to git. libgit2's own ignore lookup answers
+//! only when the `git` command cannot be run: it drops a literal negation that undoes a rule of
+//! another file. The tree source ([`super::tree`]) calls in here for each scan root that lies
+//! in a git work tree; this module also owns `--fix-gitignore`.
 
 mod fix;
 mod worktree;
