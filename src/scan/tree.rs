@@ -51,7 +51,7 @@ pub struct TreeOptions {
 }
 
 /// One root being scanned: where it is in git, if anywhere, and what the walk has seen.
-pub(super) struct RootScan<'a> {
+struct RootScan<'a> {
     root: &'a Path,
     is_dir: bool,
     git: Option<&'a WorkTree>,
@@ -108,8 +108,8 @@ impl TreeSource {
 
     /// The path to show for `path`, found under `root`: relative to the root when one folder
     /// is scanned, the walked path otherwise; always `/`-separated without a leading `./`.
-    fn display_path(&self, root: &Path, path: &Path) -> String {
-        let shown = if self.roots.len() == 1 && root.is_dir() {
+    fn display_path(&self, root: &Path, root_is_dir: bool, path: &Path) -> String {
+        let shown = if self.roots.len() == 1 && root_is_dir {
             path.strip_prefix(root).unwrap_or(path)
         } else {
             path.strip_prefix("./").unwrap_or(path)
@@ -235,7 +235,7 @@ impl TreeSource {
         sink: &(dyn Fn(&Blob<'_>) + Sync),
         tally: &Tally,
     ) {
-        let shown = self.display_path(scan.root, path);
+        let shown = self.display_path(scan.root, scan.is_dir, path);
         let relative = scan.relative(path);
         let tracked = relative.and_then(|relative| scan.tracked.get(relative));
         if let Some(file) = tracked {
@@ -291,7 +291,7 @@ impl TreeSource {
             } else {
                 scan.root.to_path_buf()
             };
-            let shown = self.display_path(scan.root, &path);
+            let shown = self.display_path(scan.root, scan.is_dir, &path);
             match status {
                 EnvStatus::NotIgnored => scan.lock_facts().not_ignored.push(subject),
                 EnvStatus::Tracked => scan.lock_facts().tracked.push(subject),
@@ -422,7 +422,7 @@ fn record_walk_error(source: &TreeSource, root: &Path, error: &ignore::Error, ta
     let path = walk_error_path(error);
     let shown = path.map_or_else(
         || root.to_string_lossy().into_owned(),
-        |path| source.display_path(root, path),
+        |path| source.display_path(root, true, path),
     );
     if let Some(io) = error.io_error() {
         if io.kind() == io::ErrorKind::NotFound && path.is_some_and(|p| p.is_symlink()) {
