@@ -259,6 +259,26 @@ fn a_global_excludes_file_and_info_exclude_count_as_ignore_rules() {
 }
 
 #[test]
+fn an_excludes_file_set_in_the_repository_config_is_honoured_like_git_does() {
+    // The walker only knows the global `core.excludesFile`; git also reads the repository's
+    // own configuration, and git decides which env files are ignored.
+    let repo = Repo::new();
+    let excludes = repo.root.join(".git/local-excludes");
+    std::fs::write(&excludes, ".env\n*.env\n").unwrap();
+    repo.git(&["config", "core.excludesFile", &excludes.display().to_string()]);
+    let key = Fake::new(44).cline_key();
+    repo.write(".env", format!("CLINE_API_KEY={key}\n"));
+    repo.write("app/prod.env", format!("CLINE_API_KEY={key}\n"));
+    repo.write("app/.env.local", "PORT=1\n");
+
+    let findings = repo.findings(&[]);
+    let expected: BTreeSet<_> = [pair("dotenv-not-ignored", "app/.env.local")]
+        .into_iter()
+        .collect();
+    assert_eq!(findings, expected);
+}
+
+#[test]
 fn without_a_gitignore_the_missing_rule_is_located_at_the_repository_root() {
     let repo = Repo::new();
     repo.write("app/main.rs", "fn main() {}\n");
