@@ -27,6 +27,7 @@ pub fn run(args: ScanArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
             threads: settings.threads,
             exclude: settings.exclude.clone(),
             hygiene: true,
+            disabled_rules: settings.disabled_rules.clone(),
         },
     );
     super::execute(&source, &settings, "scan", verbosity)

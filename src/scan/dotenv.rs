@@ -121,6 +121,8 @@ pub struct RootFacts {
     pub tracked: Vec<Subject>,
     /// Whether to check the work tree's root `.gitignore` (once per work tree).
     pub check_root: bool,
+    /// Rule ids not to report.
+    pub disabled_rules: Vec<String>,
 }
 
 /// The hygiene findings for one root, each followed by a note saying how to fix it. `shown`
@@ -134,13 +136,17 @@ pub fn check(
     let folder = tree.scan_folder();
     let mut findings = Vec::new();
     let mut report = |rule: HygieneRule, subject: &Subject, notices: &mut Vec<Notice>| {
+        let info = hygiene_rule(rule);
+        if facts.disabled_rules.contains(&info.id) {
+            return;
+        }
         let place = shown(&subject.relative);
         let fix = remedy(rule, &subject.from_top, &subject.top, subject.top == folder);
         notices.push(Notice {
             level: NoticeLevel::Note,
-            message: format!("`{place}` ({}): {fix}", hygiene_rule(rule).id),
+            message: format!("`{place}` ({}): {fix}", info.id),
         });
-        findings.push(hygiene_finding(rule, &place));
+        findings.push(Finding::about_file(info, Location::whole_file(place)));
     };
 
     let mut not_ignored: Vec<&Subject> = facts.not_ignored.iter().collect();

@@ -48,6 +48,8 @@ pub struct TreeOptions {
     pub exclude: Vec<String>,
     /// Check env files for hygiene in roots that lie in a git work tree.
     pub hygiene: bool,
+    /// Rule ids not to report; hygiene rules listed here are not checked.
+    pub disabled_rules: Vec<String>,
 }
 
 /// One root being scanned: where it is in git, if anywhere, and what the walk has seen.
@@ -385,6 +387,7 @@ impl Source for TreeSource {
                 facts.tracked.extend(tracked);
                 facts.check_root = checked_workdirs.insert(git.workdir().to_path_buf());
                 let shown = |relative: &Path| self.shown_in_folder(&scan, relative);
+                facts.disabled_rules = self.options.disabled_rules.clone();
                 let findings = dotenv::check(git, &facts, &shown, &mut notices);
                 self.hygiene.lock().expect("hygiene lock").extend(findings);
             }

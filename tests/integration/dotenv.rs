@@ -265,7 +265,11 @@ fn an_excludes_file_set_in_the_repository_config_is_honoured_like_git_does() {
     let repo = Repo::new();
     let excludes = repo.root.join(".git/local-excludes");
     std::fs::write(&excludes, ".env\n*.env\n").unwrap();
-    repo.git(&["config", "core.excludesFile", &excludes.display().to_string()]);
+    repo.git(&[
+        "config",
+        "core.excludesFile",
+        &excludes.display().to_string(),
+    ]);
     let key = Fake::new(44).cline_key();
     repo.write(".env", format!("CLINE_API_KEY={key}\n"));
     repo.write("app/prod.env", format!("CLINE_API_KEY={key}\n"));
