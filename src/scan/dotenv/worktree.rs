@@ -258,6 +258,8 @@ fn check_ignore(workdir: &Path, paths: &[PathBuf]) -> io::Result<HashSet<PathBuf
     let mut child = Command::new("git")
         .arg("-C")
         .arg(workdir)
+        // Nothing here needs the index; make sure no configured monitor is started for it.
+        .args(["-c", "core.fsmonitor=false"])
         .args(["check-ignore", "--no-index", "--stdin", "-z"])
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
