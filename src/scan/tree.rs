@@ -19,6 +19,7 @@ use std::sync::Mutex;
 
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
+use rayon::prelude::*;
 
 use super::dotenv::{self, EnvStatus, RootFacts, TrackedFile, WorkTree};
 use super::envfile::is_env_file;
@@ -216,15 +217,29 @@ impl TreeSource {
             .filter(|relative| !scan.is_excluded(relative))
             .collect();
         leftovers.sort();
-        let mut buffer = Vec::new();
-        for relative in leftovers {
-            let path = scan.root.join(relative);
-            if fs::symlink_metadata(&path).is_err() {
-                // Deleted from the work tree: there is nothing on disk to read.
-                continue;
-            }
-            tracing::debug!("reading `{}`: tracked, though ignored", relative.display());
-            self.visit(scan, &path, &mut buffer, sink, tally);
+        if leftovers.is_empty() {
+            return;
+        }
+        let read_all = || {
+            leftovers
+                .par_iter()
+                .for_each_init(Vec::new, |buffer, relative| {
+                    let path = scan.root.join(relative);
+                    if fs::symlink_metadata(&path).is_err() {
+                        // Deleted from the work tree: there is nothing on disk to read.
+                        return;
+                    }
+                    tracing::debug!("reading `{}`: tracked, though ignored", relative.display());
+                    self.visit(scan, &path, buffer, sink, tally);
+                })
+        };
+        // As many threads as the walker had (`--threads`; 0 is one per core).
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(self.options.threads)
+            .build()
+        {
+            Ok(pool) => pool.install(read_all),
+            Err(_) => read_all(),
         }
     }
 

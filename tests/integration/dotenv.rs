@@ -196,6 +196,33 @@ fn a_tracked_env_file_is_reported_and_read_even_when_an_ignore_rule_now_covers_i
 }
 
 #[test]
+fn tracked_files_in_an_ignored_folder_are_read_and_deleted_ones_are_not_errors() {
+    let repo = Repo::new();
+    let key = Fake::new(45).cline_key();
+    repo.write("dist/app.js", format!("const CLINE_API_KEY = \"{key}\";\n"));
+    repo.write("dist/gone.js", "x\n");
+    repo.git(&["add", "dist"]);
+    repo.write(".gitignore", ".env\ndist/\n");
+    repo.write(
+        "dist/untracked.js",
+        format!("const CLINE_API_KEY = \"{key}\";\n"),
+    );
+    std::fs::remove_file(repo.root.join("dist/gone.js")).unwrap();
+
+    let output = repo.clinescan(&["scan", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["dist/app.js"]);
+    assert_eq!(document["summary"]["skipped"], serde_json::json!([]));
+}
+
+#[test]
 fn a_tracked_file_is_reported_as_tracked_only_and_templates_are_exempt() {
     let repo = Repo::new();
     repo.write(".gitignore", "/.env\n");
