@@ -1,6 +1,7 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod dotenv;
 mod report;
 mod sarif;
 mod scan;
