@@ -186,19 +186,23 @@ pub fn parse(path: &Path, text: &str) -> Result<FileSettings, ConfigError> {
     })
 }
 
-/// Pushes onto `key` the dotted path of the innermost key whose name or value holds `offset`.
-fn key_at(table: &DeTable<'_>, offset: usize, key: &mut Vec<String>) {
+/// Pushes onto `key` the dotted path of the innermost key whose name or value holds `offset`,
+/// looking inside every table (a `[table]`'s own span need not cover its keys). Returns
+/// whether one was found.
+fn key_at(table: &DeTable<'_>, offset: usize, key: &mut Vec<String>) -> bool {
+    let holds = |span: Range<usize>| span.start <= offset && offset < span.end.max(span.start + 1);
     for (name, value) in table {
-        let holds =
-            |span: Range<usize>| span.start <= offset && offset < span.end.max(span.start + 1);
-        if holds(name.span()) || holds(value.span()) {
-            key.push(name.get_ref().to_string());
-            if let DeValue::Table(inner) = value.get_ref() {
-                key_at(inner, offset, key);
-            }
-            return;
+        key.push(name.get_ref().to_string());
+        let found = match value.get_ref() {
+            DeValue::Table(inner) => key_at(inner, offset, key),
+            _ => false,
+        };
+        if found || holds(name.span()) || holds(value.span()) {
+            return true;
         }
+        key.pop();
     }
+    false
 }
 
 /// The line (from 1) holding byte `offset` of `text`.
