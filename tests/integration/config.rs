@@ -39,20 +39,44 @@ fn flags_win_over_the_file_and_the_file_over_defaults() {
     let file = dir.path().join(".clinescan.toml");
     let file = file.display();
 
-    assert!(setting_line(&output, "threads").starts_with("threads = 7 "), "{output}");
-    assert!(setting_line(&output, "threads").ends_with("# flag"), "{output}");
-    assert!(setting_line(&output, "max_file_size").contains("= 4096 "), "{output}");
-    assert!(setting_line(&output, "max_file_size").ends_with(&format!("# {file}:3")), "{output}");
-    assert!(setting_line(&output, "verify.timeout").contains("= 5 "), "{output}");
-    assert!(setting_line(&output, "format").contains("= \"text\""), "{output}");
-    assert!(setting_line(&output, "format").ends_with("# default"), "{output}");
+    assert!(
+        setting_line(&output, "threads").starts_with("threads = 7 "),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "threads").ends_with("# flag"),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "max_file_size").contains("= 4096 "),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "max_file_size").ends_with(&format!("# {file}:3")),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "verify.timeout").contains("= 5 "),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "format").contains("= \"text\""),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "format").ends_with("# default"),
+        "{output}"
+    );
     assert!(output.contains("(found at the scan root)"), "{output}");
 
     // Without the flags the file's values are in effect.
     let output = config_output(dir.path(), &[]);
     let threads = setting_line(&output, "threads");
     assert!(threads.starts_with("threads = 2 ") && threads.ends_with(&format!("# {file}:2")));
-    assert!(setting_line(&output, "verify.timeout").ends_with(&format!("# {file}:6")), "{output}");
+    assert!(
+        setting_line(&output, "verify.timeout").ends_with(&format!("# {file}:6")),
+        "{output}"
+    );
 }
 
 #[test]
@@ -63,12 +87,18 @@ fn an_explicit_config_file_replaces_the_one_at_the_root() {
     write(elsewhere.path(), "strict.toml", "fail_on = \"any\"\n");
     let config = elsewhere.path().join("strict.toml");
     let output = config_output(dir.path(), &["--config", config.to_str().unwrap()]);
-    assert!(setting_line(&output, "threads").ends_with("# default"), "{output}");
-    assert!(setting_line(&output, "fail_on").contains("strict.toml:1"), "{output}");
+    assert!(
+        setting_line(&output, "threads").ends_with("# default"),
+        "{output}"
+    );
+    assert!(
+        setting_line(&output, "fail_on").contains("strict.toml:1"),
+        "{output}"
+    );
 }
 
 #[test]
-fn the_file_excludes_paths_allows_values_and_disables_rules_in_a_scan() {
+fn the_file_excludes_paths_and_allows_values_in_a_scan() {
     let dir = TempDir::new().unwrap();
     let mut fake = Fake::new(701);
     let (fake_key, real_key, vendored) = (fake.cline_key(), fake.cline_key(), fake.cline_key());
@@ -80,11 +110,18 @@ fn the_file_excludes_paths_allows_values_and_disables_rules_in_a_scan() {
              patterns = [\"sk_0{{40}}\"]\n"
         ),
     );
-    write(dir.path(), "vendor/lib.env", format!("CLINE_API_KEY={vendored}\n"));
+    write(
+        dir.path(),
+        "vendor/lib.env",
+        format!("CLINE_API_KEY={vendored}\n"),
+    );
     write(
         dir.path(),
         "test.env",
-        format!("CLINE_API_KEY={fake_key}\nCLINE_API_KEY=sk_{}\n", "0".repeat(40)),
+        format!(
+            "CLINE_API_KEY={fake_key}\nCLINE_API_KEY=sk_{}\n",
+            "0".repeat(40)
+        ),
     );
     let output = clinescan()
         .arg("scan")
@@ -96,9 +133,18 @@ fn the_file_excludes_paths_allows_values_and_disables_rules_in_a_scan() {
     assert_eq!(output.status.code(), Some(0), "{report}");
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.iter().all(|f| f["path"] == "test.env"), "{report}");
-    assert!(findings.iter().all(|f| f["suppression"]["by"] == "allowed-value"), "{report}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["suppression"]["by"] == "allowed-value"),
+        "{report}"
+    );
 
-    write(dir.path(), "real.env", format!("CLINE_API_KEY={real_key}\n"));
+    write(
+        dir.path(),
+        "real.env",
+        format!("CLINE_API_KEY={real_key}\n"),
+    );
     clinescan().arg("scan").arg(dir.path()).assert().code(1);
 }
 
@@ -168,4 +214,57 @@ fn a_missing_config_file_is_an_error_but_a_missing_default_is_not() {
         .stderr(predicate::str::contains("`no-such-clinescan.toml`"));
     let output = config_output(dir.path(), &[]);
     assert!(output.contains("# configuration file: none"), "{output}");
+}
+
+#[test]
+fn rule_files_are_found_relative_to_the_config_file_and_rules_can_be_disabled() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "settings/clinescan.toml",
+        "rules = [\"rules/extra.toml\"]\ndisable = [\"cline-api-key\"]\n",
+    );
+    write(
+        dir.path(),
+        "settings/rules/extra.toml",
+        r#"
+[[rule]]
+id = "team-token"
+name = "Team token"
+description = "A token of our own service. Rotate it in the admin console."
+severity = "high"
+keywords = ["tt_"]
+pattern = '(?P<secret>tt_[a-z0-9]{24})'
+examples = ["token = tt_0123456789abcdefghijklmn"]
+negative_examples = ["token = tt_short"]
+"#,
+    );
+    let mut fake = Fake::new(702);
+    let team_token = format!(
+        "tt_{}",
+        fake.string("abcdefghijklmnopqrstuvwxyz0123456789", 24)
+    );
+    write(
+        dir.path(),
+        "src/app.env",
+        format!("CLINE_API_KEY={}\nTEAM={team_token}\n", fake.cline_key()),
+    );
+    let config = dir.path().join("settings/clinescan.toml");
+    let output = clinescan()
+        .arg("scan")
+        .arg(dir.path().join("src"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["team-token"]);
 }

@@ -88,7 +88,8 @@ fn a_different_secret_on_an_ignored_line_is_reported() {
     assert_eq!(suppressions(&report), ["active"]);
     // The old entry now matches nothing: reported as stale, as a warning only.
     assert!(
-        stderr.contains("warning: `") && stderr.contains(&format!("line 1: `{ignored}` matches no finding")),
+        stderr.contains("warning: `")
+            && stderr.contains(&format!("line 1: `{ignored}` matches no finding")),
         "{stderr}"
     );
 }
@@ -98,13 +99,24 @@ fn stale_ignore_entries_are_warnings_in_the_report_not_failures() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "main.rs", "fn main() {}\n");
     let stale = "0123456789abcdef0123456789abcdef";
-    write(dir.path(), ".clinescanignore", format!("# gone\n\n{stale} # old key\n"));
+    write(
+        dir.path(),
+        ".clinescanignore",
+        format!("# gone\n\n{stale} # old key\n"),
+    );
     let (code, report, stderr) = scan_json(dir.path(), &[]);
     assert_eq!(code, 0, "{stderr}");
     let notice = &report["notices"][0];
     assert_eq!(notice["level"], "warning");
     let message = notice["message"].as_str().unwrap();
-    assert!(message.contains(".clinescanignore`, line 3: `{stale}`".replace("{stale}", stale).as_str()), "{message}");
+    assert!(
+        message.contains(
+            ".clinescanignore`, line 3: `{stale}`"
+                .replace("{stale}", stale)
+                .as_str()
+        ),
+        "{message}"
+    );
 
     // A scan of one file in the folder does not see everything, so says nothing.
     let (_, report, _) = scan_json(&dir.path().join("main.rs"), &[]);
@@ -120,7 +132,9 @@ fn a_malformed_ignore_file_is_an_error_naming_the_file_and_line() {
         .arg(dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(".clinescanignore`, line 2: `app.env:3`"));
+        .stderr(predicate::str::contains(
+            ".clinescanignore`, line 2: `app.env:3`",
+        ));
 }
 
 #[test]
@@ -149,7 +163,14 @@ fn every_kind_of_inline_marker_suppresses_its_line_unless_told_not_to() {
         .iter()
         .map(|finding| finding["suppression"]["marker"].as_str().unwrap())
         .collect();
-    assert_eq!(markers, ["clinescan:allow", "gitleaks:allow", "pragma: allowlist secret"]);
+    assert_eq!(
+        markers,
+        [
+            "clinescan:allow",
+            "gitleaks:allow",
+            "pragma: allowlist secret"
+        ]
+    );
     assert_eq!(report["summary"]["suppressed"], 3);
     assert_eq!(report["summary"]["findings"], 1);
 
@@ -184,7 +205,11 @@ fn a_json_report_as_baseline_lets_only_new_findings_fail() {
 fn a_sarif_log_as_baseline_is_read_from_partial_fingerprints() {
     let dir = TempDir::new().unwrap();
     let report_dir = TempDir::new().unwrap();
-    write(dir.path(), "a.env", format!("CLINE_API_KEY={}\n", Fake::new(605).cline_key()));
+    write(
+        dir.path(),
+        "a.env",
+        format!("CLINE_API_KEY={}\n", Fake::new(605).cline_key()),
+    );
     let (_, report, _) = scan_json(dir.path(), &[]);
     let fingerprint = fingerprints(&report).remove(0);
     let sarif = serde_json::json!({
@@ -223,9 +248,21 @@ fn a_written_baseline_holds_sorted_fingerprints_only() {
     let out = TempDir::new().unwrap();
     let mut fake = Fake::new(606);
     let keys: Vec<String> = (0..3).map(|_| fake.cline_key()).collect();
-    write(dir.path(), "z.env", format!("CLINE_API_KEY={}\nCLINE_API_KEY={}\n", keys[0], keys[1]));
-    write(dir.path(), "a.env", format!("CLINE_API_KEY={}\nCLINE_API_KEY={}\n", keys[2], keys[2]));
-    write(dir.path(), "b.py", format!("CLINE_API_KEY = '{}'  # clinescan:allow\n", keys[0]));
+    write(
+        dir.path(),
+        "z.env",
+        format!("CLINE_API_KEY={}\nCLINE_API_KEY={}\n", keys[0], keys[1]),
+    );
+    write(
+        dir.path(),
+        "a.env",
+        format!("CLINE_API_KEY={}\nCLINE_API_KEY={}\n", keys[2], keys[2]),
+    );
+    write(
+        dir.path(),
+        "b.py",
+        format!("CLINE_API_KEY = '{}'  # clinescan:allow\n", keys[0]),
+    );
     let path = out.path().join("baseline.txt");
     clinescan()
         .arg("baseline")
@@ -244,8 +281,13 @@ fn a_written_baseline_holds_sorted_fingerprints_only() {
     sorted.dedup();
     assert_eq!(lines, sorted, "sorted and deduplicated");
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines.iter().all(|line| line.len() == 32 && line.bytes().all(|b| b.is_ascii_hexdigit())));
-    assert!(keys.iter().all(|key| !text.contains(&key[3..])), "no secrets");
+    assert!(lines
+        .iter()
+        .all(|line| line.len() == 32 && line.bytes().all(|b| b.is_ascii_hexdigit())));
+    assert!(
+        keys.iter().all(|key| !text.contains(&key[3..])),
+        "no secrets"
+    );
 
     let (code, report, _) = scan_json(dir.path(), &["--baseline", path.to_str().unwrap()]);
     assert_eq!(code, 0);
@@ -258,7 +300,12 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .output()
         .expect("git runs");
@@ -283,21 +330,33 @@ fn baselines_written_on_diverging_branches_merge_without_conflict() {
     let mut fake = Fake::new(607);
     git(repo, &["init", "-q"]);
     for index in 0..6 {
-        write(repo, &format!("old/{index}.env"), format!("CLINE_API_KEY={}\n", fake.cline_key()));
+        write(
+            repo,
+            &format!("old/{index}.env"),
+            format!("CLINE_API_KEY={}\n", fake.cline_key()),
+        );
     }
     write_baseline(repo);
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-qm", "base"]);
 
     git(repo, &["checkout", "-qb", "left"]);
-    write(repo, "left.env", format!("CLINE_API_KEY={}\n", fake.cline_key()));
+    write(
+        repo,
+        "left.env",
+        format!("CLINE_API_KEY={}\n", fake.cline_key()),
+    );
     write_baseline(repo);
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-qm", "left"]);
 
     git(repo, &["checkout", "-q", "main"]);
     git(repo, &["checkout", "-qb", "right"]);
-    write(repo, "right.env", format!("CLINE_API_KEY={}\n", fake.cline_key()));
+    write(
+        repo,
+        "right.env",
+        format!("CLINE_API_KEY={}\n", fake.cline_key()),
+    );
     write_baseline(repo);
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-qm", "right"]);
@@ -305,7 +364,10 @@ fn baselines_written_on_diverging_branches_merge_without_conflict() {
     git(repo, &["merge", "-q", "--no-edit", "left"]);
     let merged = std::fs::read_to_string(repo.join("clinescan.baseline")).unwrap();
     assert!(!merged.contains("<<<<<<<"), "{merged}");
-    assert_eq!(merged.lines().filter(|line| !line.starts_with('#')).count(), 8);
+    assert_eq!(
+        merged.lines().filter(|line| !line.starts_with('#')).count(),
+        8
+    );
     clinescan()
         .current_dir(repo)
         .args(["scan", "--baseline", "clinescan.baseline"])
