@@ -123,8 +123,28 @@ impl fmt::Display for SettingOrigin {
 impl Settings {
     /// Merges flags over the configuration file over defaults for a scan rooted at `root` (a
     /// folder, or a file whose folder is the root). The file is `--config FILE`, or else
-    /// `.clinescan.toml` in the root when there is one.
+    /// `.clinescan.toml` in the root when there is one. Suppression files are read now, so
+    /// that a bad one fails before the scan.
     pub fn resolve(args: &CommonArgs, no_ignore: bool, root: &Path) -> anyhow::Result<Settings> {
+        Settings::resolve_with(args, no_ignore, root, true)
+    }
+
+    /// As [`Settings::resolve`], but without reading the baseline, for writing a new one
+    /// (which may not exist yet although the configuration file names it).
+    pub fn resolve_without_baseline(
+        args: &CommonArgs,
+        no_ignore: bool,
+        root: &Path,
+    ) -> anyhow::Result<Settings> {
+        Settings::resolve_with(args, no_ignore, root, false)
+    }
+
+    fn resolve_with(
+        args: &CommonArgs,
+        no_ignore: bool,
+        root: &Path,
+        read_baseline: bool,
+    ) -> anyhow::Result<Settings> {
         let whole_root = root.is_dir();
         let root = scan_root(root);
         let config = match &args.config {
@@ -137,7 +157,7 @@ impl Settings {
                 }
             }
         };
-        let mut settings = merge::merge(args, no_ignore, root, config.as_ref())?;
+        let mut settings = merge::merge(args, no_ignore, root, config.as_ref(), read_baseline)?;
         settings.whole_root = whole_root;
         Ok(settings)
     }

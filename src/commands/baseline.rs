@@ -27,8 +27,7 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     } else {
         args.paths
     };
-    let mut settings = Settings::resolve(&args.common, args.no_ignore, &paths[0])?;
-    settings.baseline_list = None;
+    let settings = Settings::resolve_without_baseline(&args.common, args.no_ignore, &paths[0])?;
     let source = TreeSource::new(
         paths,
         TreeOptions {

@@ -48,12 +48,14 @@ impl Merger<'_> {
     }
 }
 
-/// Merges `args` over `config` over defaults, and reads the suppression files they name.
+/// Merges `args` over `config` over defaults, and reads the suppression files they name (the
+/// baseline only when `read_baseline`).
 pub(super) fn merge(
     args: &CommonArgs,
     no_ignore: bool,
     root: PathBuf,
     config: Option<&ConfigFile>,
+    read_baseline: bool,
 ) -> anyhow::Result<Settings> {
     let empty = FileSettings::default();
     let file = config.map_or(&empty, |config| &config.settings);
@@ -106,6 +108,7 @@ pub(super) fn merge(
     );
     let baseline_list = baseline
         .as_deref()
+        .filter(|_| read_baseline)
         .map(suppress::read_baseline)
         .transpose()?;
     let ignore_list = FingerprintList::read_ignore_file(&root)?;
@@ -149,17 +152,12 @@ fn rule_paths(args: &CommonArgs, config: Option<&ConfigFile>, merger: &mut Merge
             )
         })
         .unwrap_or_default();
-    let origin = match (from_file.is_empty(), args.rules.is_empty()) {
-        (true, true) => SettingOrigin::Default,
-        (true, false) => SettingOrigin::Flag,
-        (false, true) => {
-            let (config, span) = config
-                .zip(config.and_then(|c| c.settings.rules.as_ref()))
-                .map(|(config, rules)| (config, rules.span()))
-                .expect("rules came from the file");
-            merger.at(config, &span)
-        }
-        (false, false) => SettingOrigin::FileAndFlag,
+    let written = config.and_then(|config| Some((config, config.settings.rules.as_ref()?)));
+    let origin = match (written, args.rules.is_empty()) {
+        (Some((config, rules)), true) if !from_file.is_empty() => merger.at(config, &rules.span()),
+        (_, true) => SettingOrigin::Default,
+        (_, false) if from_file.is_empty() => SettingOrigin::Flag,
+        (_, false) => SettingOrigin::FileAndFlag,
     };
     merger.set("rules", origin);
     from_file

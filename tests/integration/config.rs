@@ -268,3 +268,63 @@ negative_examples = ["token = tt_short"]
         .collect();
     assert_eq!(rules, ["team-token"]);
 }
+
+#[test]
+fn a_baseline_named_in_the_file_can_be_written_then_applies_to_every_scan() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        ".clinescan.toml",
+        "baseline = \"clinescan.baseline\"\n",
+    );
+    write(
+        dir.path(),
+        "app.env",
+        format!("CLINE_API_KEY={}\n", Fake::new(703).cline_key()),
+    );
+    // Not written yet: a scan says so, naming the file.
+    clinescan()
+        .arg("scan")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("clinescan.baseline`"));
+    clinescan()
+        .current_dir(dir.path())
+        .args(["baseline", "--output", "clinescan.baseline"])
+        .assert()
+        .code(0);
+    clinescan()
+        .arg("scan")
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("1 suppressed"));
+}
+
+#[test]
+fn only_a_file_named_with_config_may_choose_the_verification_endpoint() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        ".clinescan.toml",
+        "[verify]\nendpoint = \"https://collector.example\"\nconcurrency = 2\n",
+    );
+    let found = config_output(dir.path(), &[]);
+    assert!(
+        setting_line(&found, "verify.endpoint").contains("api.cline.bot"),
+        "{found}"
+    );
+    assert!(
+        setting_line(&found, "verify.concurrency").contains("= 2 "),
+        "{found}"
+    );
+
+    let config = dir.path().join(".clinescan.toml");
+    let trusted = config_output(dir.path(), &["--config", config.to_str().unwrap()]);
+    let endpoint = setting_line(&trusted, "verify.endpoint");
+    assert!(
+        endpoint.contains("collector.example") && endpoint.ends_with(":2"),
+        "{trusted}"
+    );
+}
