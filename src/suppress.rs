@@ -84,10 +84,14 @@ pub fn apply(findings: &mut [Finding], settings: &Settings, mode: &str) -> Vec<N
         .iter()
         .map(|finding| finding.fingerprint.as_str())
         .collect();
-    ignore
+    let mut stale: Vec<(&String, &usize)> = ignore
         .entries
         .iter()
         .filter(|(fingerprint, _)| !seen.contains(fingerprint.as_str()))
+        .collect();
+    stale.sort_by_key(|(_, line)| **line);
+    stale
+        .into_iter()
         .map(|(fingerprint, line)| Notice {
             level: NoticeLevel::Warning,
             message: format!(
@@ -155,5 +159,47 @@ mod tests {
             Some("pragma: allowlist secret")
         );
         assert_eq!(inline_marker(b"key = 'x' # clinescan: allow"), None);
+    }
+
+    fn finding(secret: &str, line: &str) -> Finding {
+        let rule = crate::scan::envfile::hygiene_rule(crate::scan::envfile::HygieneRule::Tracked);
+        let location = crate::finding::Location::whole_file("app.env");
+        Finding::new(
+            rule,
+            crate::finding::Secret::new(secret),
+            location,
+            line.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn reasons_apply_in_order_and_stale_entries_only_after_full_scans() {
+        let root = tempfile::TempDir::new().unwrap();
+        let marked = finding("value-one", "KEY=value-one # gitleaks:allow");
+        let listed = finding("value-two", "KEY=value-two");
+        let text = format!("{}\n{}\n", marked.fingerprint, "ab".repeat(16));
+        std::fs::write(root.path().join(IGNORE_FILE_NAME), text).unwrap();
+        let args = crate::cli::CommonArgs::default();
+        let mut settings = Settings::resolve(&args, false, root.path()).unwrap();
+        settings.allowed_values = vec!["value-one".into()];
+
+        let mut findings = vec![marked.clone(), listed.clone()];
+        let notices = apply(&mut findings, &settings, "scan");
+        let marker = "gitleaks:allow".to_string();
+        assert_eq!(
+            findings[0].suppression,
+            Some(Suppression::InlineMarker { marker })
+        );
+        assert_eq!(findings[1].suppression, None);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].message.contains("line 2"), "{notices:?}");
+        assert!(apply(&mut findings, &settings, "staged").is_empty());
+
+        settings.inline_allow = false;
+        apply(&mut findings, &settings, "scan");
+        assert_eq!(findings[0].suppression, Some(Suppression::AllowedValue));
+        settings.allowed_values.clear();
+        apply(&mut findings, &settings, "scan");
+        assert_eq!(findings[0].suppression, Some(Suppression::IgnoreFile));
     }
 }

@@ -1,8 +1,9 @@
 //! Lists of content fingerprints: `.clinescanignore` and plain baseline files share one
 //! format, a fingerprint per line with `#` comments.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use super::SuppressError;
 
@@ -15,7 +16,7 @@ pub struct FingerprintList {
     /// The file they came from.
     pub path: PathBuf,
     /// Fingerprint to line number (from 1; 0 when the file has no lines, such as a report).
-    pub entries: BTreeMap<String, usize>,
+    pub entries: HashMap<String, usize>,
 }
 
 impl FingerprintList {
@@ -35,7 +36,7 @@ impl FingerprintList {
     /// Parses a fingerprint per line; blank lines and `#` comments (whole-line or after the
     /// fingerprint) are skipped. Anything else is an error naming the line.
     pub fn parse(path: &Path, text: &str) -> Result<FingerprintList, SuppressError> {
-        let mut entries = BTreeMap::new();
+        let mut entries = HashMap::new();
         for (index, line) in text.lines().enumerate() {
             let content = line
                 .split_once('#')
@@ -77,8 +78,11 @@ pub fn is_fingerprint(text: &str) -> bool {
     text.len() == fingerprint_length() && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
+/// The length of every fingerprint, taken from the fingerprint function itself once.
 fn fingerprint_length() -> usize {
-    crate::finding::fingerprint("", None, "").len()
+    static LENGTH: LazyLock<usize> =
+        LazyLock::new(|| crate::finding::fingerprint("", None, "").len());
+    *LENGTH
 }
 
 /// At most 40 characters of a malformed line, for the error message.

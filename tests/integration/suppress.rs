@@ -299,6 +299,9 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .current_dir(repo)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
         .args([
             "-c",
