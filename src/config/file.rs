@@ -168,7 +168,11 @@ pub fn parse(path: &Path, text: &str) -> Result<FileSettings, ConfigError> {
         let span = error.span().unwrap_or(0..0);
         let mut key = Vec::new();
         key_at(tree.get_ref(), span.start, &mut key);
-        let message = error.message().trim().to_string();
+        let mut message = error.message().trim().to_string();
+        if key.first().is_some_and(|name| name == "allow") {
+            // Allowlisted values may be real secrets after all: never echo one.
+            message = without_quoted(&message);
+        }
         if key.is_empty() {
             ConfigError::Syntax {
                 path: path.to_path_buf(),
@@ -203,6 +207,16 @@ fn key_at(table: &DeTable<'_>, offset: usize, key: &mut Vec<String>) -> bool {
         key.pop();
     }
     false
+}
+
+/// `message` with everything between its first and last double quote replaced by `…`.
+fn without_quoted(message: &str) -> String {
+    match (message.find('"'), message.rfind('"')) {
+        (Some(first), Some(last)) if first < last => {
+            format!("{}\"…\"{}", &message[..first], &message[last + 1..])
+        }
+        _ => message.to_string(),
+    }
 }
 
 /// The line (from 1) holding byte `offset` of `text`.
@@ -243,6 +257,13 @@ mod tests {
             message.contains("key `format`") && message.contains("yaml"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn errors_about_allowlisted_values_do_not_echo_them() {
+        let message = error("[allow]\nvalues = \"sk_0123456789abcdef\"\n");
+        assert!(message.contains("line 2, key `allow.values`"), "{message}");
+        assert!(!message.contains("0123456789"), "{message}");
     }
 
     #[test]
