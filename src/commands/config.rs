@@ -7,10 +7,12 @@ use crate::cli::ConfigArgs;
 use crate::config::Settings;
 
 /// Prints every setting as a `name = value` line with its origin as a trailing comment, after
-/// the files read. Reading the settings checks them, so a bad file fails here as in a scan.
+/// the files read. The settings and the rules they name are checked as a scan checks them, so
+/// a bad file fails here as it would in a scan.
 pub fn run(args: &ConfigArgs) -> anyhow::Result<u8> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let settings = Settings::resolve(&args.common, args.no_ignore, &root)?;
+    super::load_matcher(&settings)?;
     let mut out = io::stdout().lock();
 
     let config_file = match (&settings.config_file, &args.common.config) {

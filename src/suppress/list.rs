@@ -37,6 +37,7 @@ impl FingerprintList {
     /// fingerprint) are skipped. Anything else is an error naming the line.
     pub fn parse(path: &Path, text: &str) -> Result<FingerprintList, SuppressError> {
         let mut entries = HashMap::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, line) in text.lines().enumerate() {
             let content = line
                 .split_once('#')
@@ -100,7 +101,7 @@ mod tests {
     #[test]
     fn comments_and_blank_lines_are_skipped() {
         let fingerprint = "0123456789abcdef0123456789ABCDEF";
-        let text = format!("# reasons\n\n{fingerprint}  # test fixture\n");
+        let text = format!("\u{feff}# reasons\r\n\r\n{fingerprint}  # test fixture\r\n");
         let list = FingerprintList::parse(Path::new("x"), &text).unwrap();
         assert_eq!(list.entries.len(), 1);
         assert_eq!(list.entries[&fingerprint.to_ascii_lowercase()], 3);
