@@ -1,5 +1,7 @@
 //! One module per subcommand, and the shared run of a scan: rules, source, findings, report.
 
+pub mod baseline;
+pub mod config;
 pub mod rules;
 pub mod scan;
 
@@ -26,8 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Rules(args)) => rules::run(&args),
         Some(Command::History(_)) => anyhow::bail!("`history` is not available yet"),
         Some(Command::Staged(_)) => anyhow::bail!("`staged` is not available yet"),
-        Some(Command::Baseline(_)) => anyhow::bail!("`baseline` is not available yet"),
-        Some(Command::Config(_)) => anyhow::bail!("`config` is not available yet"),
+        Some(Command::Baseline(args)) => baseline::run(args, verbosity),
+        Some(Command::Config(args)) => config::run(&args),
     }
 }
 
@@ -55,8 +57,8 @@ pub fn execute(
     verify::check_settings(&settings.verify)?;
 
     let tally = Tally::default();
-    let (mut findings, notices) = collect(source, &matcher, &tally);
-    suppress::apply(&mut findings, settings)?;
+    let (mut findings, mut notices) = collect(source, &matcher, &tally);
+    notices.extend(suppress::apply(&mut findings, settings, mode));
     verify::verify_findings(&mut findings, &settings.verify)?;
 
     let report = Report {

@@ -19,7 +19,13 @@ pub fn run(args: ScanArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     if args.fix_gitignore {
         fix_gitignore(&paths, verbosity.quiet)?;
     }
-    let source = TreeSource::new(
+    let source = tree_source(paths, &settings);
+    super::execute(&source, &settings, "scan", verbosity)
+}
+
+/// The working-tree source for these paths and settings, `.env` hygiene included.
+pub fn tree_source(paths: Vec<PathBuf>, settings: &Settings) -> TreeSource {
+    TreeSource::new(
         paths,
         TreeOptions {
             respect_ignore: settings.respect_ignore,
@@ -29,8 +35,7 @@ pub fn run(args: ScanArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
             hygiene: true,
             disabled_rules: settings.disabled_rules.clone(),
         },
-    );
-    super::execute(&source, &settings, "scan", verbosity)
+    )
 }
 
 /// `--fix-gitignore`: makes the root `.gitignore` of each work tree scanned ignore `.env`,

@@ -1,8 +1,10 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod config;
 mod dotenv;
 mod report;
 mod sarif;
 mod scan;
+mod suppress;
 mod verify;
