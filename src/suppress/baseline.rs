@@ -12,7 +12,7 @@ use super::SuppressError;
 
 /// The key under which SARIF output carries the content fingerprint, in
 /// `results[].partialFingerprints`.
-pub const SARIF_FINGERPRINT_KEY: &str = "clinescan/v1";
+pub use crate::report::sarif::FINGERPRINT_KEY as SARIF_FINGERPRINT_KEY;
 
 /// The first line of a written baseline. It never changes, so it never conflicts.
 pub const HEADER: &str = "# clinescan baseline: one finding fingerprint per line, sorted. \

@@ -6,6 +6,8 @@
 //! so its shape follows the schema those types were generated from.
 
 mod result;
+
+pub use result::FINGERPRINT_KEY;
 #[cfg(test)]
 mod tests;
 
