@@ -187,7 +187,10 @@ pub struct ConfigArgs {
     /// The scan root whose `.clinescan.toml` is read (default: the current directory).
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
-    /// Configuration file to read instead.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Do not honour .gitignore, .ignore or git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// The flags of a scan, to see how they combine with the file.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }

@@ -165,6 +165,8 @@ pub struct Finding {
     pub verification: Option<Verification>,
     /// Set when the finding is suppressed; it is still reported as such.
     pub suppression: Option<Suppression>,
+    /// The allow marker on the finding's line, if any; suppression decides whether it counts.
+    pub allow_marker: Option<&'static str>,
 }
 
 impl Finding {
@@ -173,6 +175,7 @@ impl Finding {
         let fingerprint = fingerprint(&rule.id, Some(secret.expose()), &location.path);
         Finding {
             line_hash: hex_digest(&[line.trim_ascii()], 16),
+            allow_marker: crate::suppress::inline_marker(line),
             rule,
             secret: Some(secret),
             location,
@@ -188,6 +191,7 @@ impl Finding {
         let fingerprint = fingerprint(&rule.id, None, &location.path);
         Finding {
             line_hash: hex_digest(&[location.path.as_bytes()], 16),
+            allow_marker: None,
             rule,
             secret: None,
             location,

@@ -28,7 +28,9 @@ fn init_logging(verbosity: Verbosity) {
         (false, _) => "trace",
     };
     let filter = EnvFilter::try_from_env("CLINESCAN_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("clinescan={level}")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("clinescan={level}")))
+        // The HTTP layer's trace dumps raw request bytes, `Authorization` header included.
+        .add_directive("ureq_proto=off".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

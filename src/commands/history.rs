@@ -5,12 +5,14 @@ use std::path::PathBuf;
 
 use crate::cli::{HistoryArgs, Verbosity};
 use crate::config::Settings;
+use crate::scan::envfile::{hygiene_rule, HygieneRule};
+use crate::scan::git;
 use crate::scan::history::{HistoryOptions, HistorySource};
 
 /// Scans the history of the repository at the given path (the current directory by default).
 pub fn run(args: HistoryArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
-    let settings = Settings::resolve(&args.common, false, &path)?;
+    let settings = Settings::resolve(&args.common, false, &git::config_root(&path)?)?;
     let source = HistorySource::new(
         &path,
         HistoryOptions {
@@ -20,6 +22,10 @@ pub fn run(args: HistoryArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
             max_file_size: settings.max_file_size,
             threads: settings.threads,
             progress: !verbosity.quiet && io::stderr().is_terminal(),
+            env_files: !settings
+                .disabled_rules
+                .iter()
+                .any(|id| *id == hygiene_rule(HygieneRule::InHistory).id),
         },
     )?;
     super::execute(&source, &settings, "history", verbosity)

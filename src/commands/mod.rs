@@ -1,5 +1,7 @@
 //! One module per subcommand, and the shared run of a scan: rules, source, findings, report.
 
+pub mod baseline;
+pub mod config;
 pub mod history;
 pub mod rules;
 pub mod scan;
@@ -28,8 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Rules(args)) => rules::run(&args),
         Some(Command::History(args)) => history::run(args, verbosity),
         Some(Command::Staged(args)) => staged::run(args, verbosity),
-        Some(Command::Baseline(_)) => anyhow::bail!("`baseline` is not available yet"),
-        Some(Command::Config(_)) => anyhow::bail!("`config` is not available yet"),
+        Some(Command::Baseline(args)) => baseline::run(args, verbosity),
+        Some(Command::Config(args)) => config::run(&args),
     }
 }
 
@@ -54,10 +56,11 @@ pub fn execute(
     // Open the output first: a bad path must fail before the work, not after it.
     let mut output = open_output(settings.output.as_deref(), settings.show_secrets)?;
     let matcher = load_matcher(settings)?;
+    verify::check_settings(&settings.verify)?;
 
     let tally = Tally::default();
-    let (mut findings, notices) = collect(source, &matcher, &tally);
-    suppress::apply(&mut findings, settings)?;
+    let (mut findings, mut notices) = collect(source, &matcher, &tally);
+    notices.extend(suppress::apply(&mut findings, settings, mode));
     verify::verify_findings(&mut findings, &settings.verify)?;
 
     let report = Report {

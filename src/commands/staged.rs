@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use crate::cli::{StagedArgs, Verbosity};
 use crate::config::Settings;
+use crate::scan::git;
 use crate::scan::staged::StagedSource;
 
 /// Scans the blobs staged in the index of the repository at the given path (the current
 /// directory by default) that differ from `HEAD`.
 pub fn run(args: StagedArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
-    let settings = Settings::resolve(&args.common, false, &path)?;
+    let settings = Settings::resolve(&args.common, false, &git::config_root(&path)?)?;
     let source = StagedSource::new(&path, settings.max_file_size, settings.threads)?;
     super::execute(&source, &settings, "staged", verbosity)
 }

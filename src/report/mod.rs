@@ -7,6 +7,10 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
+#[cfg(test)]
+pub(crate) mod fixture;
+
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +104,18 @@ impl Report {
                 .notices
                 .iter()
                 .any(|notice| notice.level == NoticeLevel::Error)
+    }
+
+    /// Every rule a reader may need described: the rules in effect, then any other rule that
+    /// produced a finding (hygiene checks carry their own), each id once, in that order.
+    pub fn described_rules(&self) -> Vec<Arc<RuleInfo>> {
+        let mut seen = HashSet::new();
+        self.rules
+            .iter()
+            .chain(self.findings.iter().map(|finding| &finding.rule))
+            .filter(|rule| seen.insert(rule.id.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// The findings that count (not suppressed).

@@ -1,11 +1,12 @@
 //! Human-readable output: findings grouped by file, and the closing summary line.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
 use super::{Report, WriteOptions};
-use crate::finding::{Finding, Verification};
+use crate::finding::{Finding, Suppression, Verification};
 use crate::rules::Severity;
 use crate::scan::NoticeLevel;
 
@@ -31,12 +32,19 @@ fn paint(text: &str, style: Style, color: bool) -> String {
     }
 }
 
-/// Writes findings grouped by file, live ones first, then by path and line.
+/// Writes findings grouped by file. Files holding a live key come first, and live keys come
+/// first within their file; otherwise files are in path order and findings in line order.
 pub fn write(report: &Report, options: WriteOptions, out: &mut dyn Write) -> io::Result<()> {
+    let live_paths: HashSet<&str> = report
+        .findings
+        .iter()
+        .filter(|finding| is_live(finding))
+        .map(|finding| finding.location.path.as_str())
+        .collect();
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     findings.sort_by_key(|finding| {
-        let live = matches!(finding.verification, Some(Verification::Live { .. }));
-        (!live, &finding.location.path)
+        let path = finding.location.path.as_str();
+        (!live_paths.contains(path), path, !is_live(finding))
     });
 
     let mut current: Option<&str> = None;
@@ -57,6 +65,20 @@ pub fn write(report: &Report, options: WriteOptions, out: &mut dyn Write) -> io:
     Ok(())
 }
 
+fn is_live(finding: &Finding) -> bool {
+    matches!(finding.verification, Some(Verification::Live { .. }))
+}
+
+/// What suppressed a finding, in a few words.
+fn suppressed_by(suppression: &Suppression) -> String {
+    match suppression {
+        Suppression::InlineMarker { marker } => format!("allow marker `{marker}`"),
+        Suppression::IgnoreFile => "listed in .clinescanignore".to_string(),
+        Suppression::Baseline => "in the baseline".to_string(),
+        Suppression::AllowedValue => "allowlisted value".to_string(),
+    }
+}
+
 fn write_finding(finding: &Finding, options: WriteOptions, out: &mut dyn Write) -> io::Result<()> {
     let color = options.color;
     let place = match finding.location.line {
@@ -74,37 +96,32 @@ fn write_finding(finding: &Finding, options: WriteOptions, out: &mut dyn Write) 
         ),
         finding.rule.id,
     )?;
-    if let Some(secret) = finding.shown_secret(options.show_secrets) {
-        write!(out, "  {secret}")?;
+    match finding.shown_secret(options.show_secrets) {
+        Some(secret) => write!(out, "  {secret}")?,
+        None => write!(out, "  {}", finding.rule.name)?,
     }
     if let Some(suppression) = &finding.suppression {
-        let by = serde_json::to_value(suppression)
-            .ok()
-            .and_then(|value| {
-                value
-                    .get("by")
-                    .and_then(|by| by.as_str().map(str::to_string))
-            })
-            .unwrap_or_default();
-        write!(
-            out,
-            "  {}",
-            paint(&format!("(suppressed: {by})"), DIM, color)
-        )?;
+        let note = format!("(suppressed: {})", suppressed_by(suppression));
+        write!(out, "  {}", paint(&note, DIM, color))?;
     }
     writeln!(out)?;
 
     let indent = "           ";
     match &finding.verification {
         Some(Verification::Live { key_id }) => {
-            let id = key_id
-                .as_deref()
-                .map(|id| format!(" (key id {id})"))
-                .unwrap_or_default();
-            let line = format!("LIVE{id}: revoke it now at app.cline.bot, Settings > API Keys");
+            let line = match key_id {
+                Some(id) => format!(
+                    "LIVE (key id {id}): revoke it now at app.cline.bot, Settings > API Keys, \
+                     or with `DELETE /api-keys/{id}`"
+                ),
+                None => "LIVE: revoke it now at app.cline.bot, Settings > API Keys".to_string(),
+            };
             writeln!(out, "{indent}{}", paint(&line, LIVE, color))?;
         }
-        Some(Verification::Invalid) => writeln!(out, "{indent}invalid: rejected by the API")?,
+        Some(Verification::Invalid) => writeln!(
+            out,
+            "{indent}invalid: rejected by the API (revoked or never valid)"
+        )?,
         Some(Verification::Unknown { reason }) => writeln!(out, "{indent}unknown ({reason})")?,
         None => {}
     }
@@ -117,10 +134,13 @@ fn write_finding(finding: &Finding, options: WriteOptions, out: &mut dyn Write) 
         );
         writeln!(out, "{indent}{}", paint(&line, DIM, color))?;
         if provenance.other_commits + provenance.other_paths > 0 {
-            let line = format!(
+            let mut line = format!(
                 "also in {} other commit(s) and {} other path(s)",
                 provenance.other_commits, provenance.other_paths
             );
+            if !provenance.other_occurrences.is_empty() {
+                line.push_str(&format!(": {}", provenance.other_occurrences.join(", ")));
+            }
             writeln!(out, "{indent}{}", paint(&line, DIM, color))?;
         }
     }
@@ -188,6 +208,16 @@ pub fn summary(report: &Report) -> String {
         n => format!("{n} findings"),
     };
     parts.push(findings);
+    if summary.findings > 0 && !report.is_complete() {
+        parts.push("the scan is incomplete".to_string());
+    }
+    let live = report
+        .active_findings()
+        .filter(|finding| is_live(finding))
+        .count();
+    if live > 0 {
+        parts.push(format!("{live} live"));
+    }
     if summary.suppressed > 0 {
         parts.push(format!("{} suppressed", summary.suppressed));
     }
@@ -222,6 +252,88 @@ fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::fixture::{self, INVALID_SECRET, LIVE_SECRET};
+
+    fn text(report: &Report, show_secrets: bool, color: bool) -> String {
+        let mut bytes = Vec::new();
+        let options = WriteOptions {
+            show_secrets,
+            color,
+        };
+        write(report, options, &mut bytes).unwrap();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn findings_are_grouped_by_file_with_live_keys_first() {
+        let text = text(&fixture::report(), false, false);
+        let headers: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with(' ') && !line.is_empty())
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "config/app settings.env",
+                "docs/überblick.md",
+                "src/client.rs",
+                "tests/fixture.http"
+            ]
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].contains("3:15") && lines[1].contains("sk_0…4567"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("LIVE (key id key_42): revoke it now"),
+            "{text}"
+        );
+        assert!(
+            lines[3].contains("introduced in 0f1e2d3c4b by Ada Lovelace"),
+            "{text}"
+        );
+        assert!(lines[4].contains("a1b2c3d4e5:config/old.env"), "{text}");
+        assert!(
+            lines[5].contains("dotenv-tracked  Env file tracked by git"),
+            "{text}"
+        );
+        assert!(text.contains("invalid: rejected by the API"));
+        assert!(text.contains("unknown (timed out after 10 s)"));
+        assert!(text.contains("(suppressed: allow marker `clinescan:allow`)"));
+    }
+
+    #[test]
+    fn secrets_and_colour_appear_only_when_asked_for() {
+        let report = fixture::report();
+        let plain = text(&report, false, false);
+        assert!(!plain.contains(LIVE_SECRET) && !plain.contains(INVALID_SECRET));
+        assert!(!plain.contains('\x1b'));
+        assert!(text(&report, true, false).contains(LIVE_SECRET));
+        assert!(text(&report, false, true).contains("\x1b["));
+    }
+
+    #[test]
+    fn the_summary_never_says_clean_for_an_incomplete_scan() {
+        let mut report = fixture::report();
+        let line = summary(&report);
+        assert!(
+            line.contains("4 findings; the scan is incomplete; 1 live"),
+            "{line}"
+        );
+        assert!(line.contains("1 could not be read"), "{line}");
+        assert!(line.starts_with("120 blobs scanned (46.9 KiB)"), "{line}");
+
+        report.findings.clear();
+        report.summary.findings = 0;
+        report.summary.suppressed = 0;
+        let line = summary(&report);
+        assert!(line.contains("no findings in what was scanned, but the scan is incomplete"));
+
+        report.summary.skipped.clear();
+        report.notices.clear();
+        assert!(summary(&report).ends_with("; no findings"));
+    }
 
     #[test]
     fn bytes_are_shown_in_binary_units() {

@@ -54,6 +54,15 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
     })
 }
 
+/// The folder whose `.clinescan.toml` and `.clinescanignore` apply to a git scan of `path`:
+/// the repository's working tree (wherever inside it `path` is), or the repository itself
+/// when it is bare.
+pub fn config_root(path: &Path) -> Result<PathBuf, GitError> {
+    let repository = open(path)?;
+    let root = repository.workdir().unwrap_or(repository.path());
+    Ok(root.to_path_buf())
+}
+
 /// Sets libgit2 up for reading many objects once each. Objects are read through zlib, whose
 /// checksums catch damage, so hashing each again (which doubles the cost) is turned off; and
 /// so is the object cache, which would only hold objects never asked for again.

@@ -39,6 +39,8 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Report env files ever committed (`dotenv-in-history`).
+    pub env_files: bool,
 }
 
 /// Every commit reachable from the selected starting points, and the blobs they hold.
@@ -229,7 +231,8 @@ impl Source for HistorySource {
             return Vec::new();
         };
         let repository = Repository::open(&self.git_dir).ok();
-        resolve::resolve(&index, repository.as_ref(), found, matcher)
+        let env_files = self.options.env_files;
+        resolve::resolve(&index, repository.as_ref(), found, matcher, env_files)
     }
 }
 

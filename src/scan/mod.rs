@@ -6,6 +6,7 @@
 //! ([`Source::resolve`]), and later stages (suppression, verification, reporting) see only
 //! findings, whatever was scanned.
 
+pub mod dotenv;
 pub mod envfile;
 pub mod git;
 pub mod history;

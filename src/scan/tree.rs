@@ -4,20 +4,36 @@
 //! `.ignore` and git's excludes unless told not to, reading hidden files but never `.git/`.
 //! Files named on the command line are read even when an ignore rule covers them. Symbolic
 //! links are never followed; FIFOs, sockets and devices are never opened.
+//!
+//! A root inside a git work tree gets two more things. Every tracked file is read, even one an
+//! ignore rule now covers (git ignores only untracked files), and an env file that git ignores
+//! and does not track is left unread even when the walker's own rules missed it. And the env
+//! files are checked for hygiene ([`super::dotenv`]): the findings join the secrets found.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
+use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
+use rayon::prelude::*;
 
-use super::{is_binary, Blob, Notice, Origin, SkipReason, Source, Tally};
+use super::dotenv::{self, EnvStatus, RootFacts, TrackedFile, WorkTree};
+use super::envfile::is_env_file;
+use super::matcher::Matcher;
+use super::{is_binary, Blob, Found, Notice, Origin, SkipReason, Source, Tally};
+use crate::finding::Finding;
 
 /// Files and folders on disk.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TreeSource {
     roots: Vec<PathBuf>,
     options: TreeOptions,
+    /// Hygiene findings gathered during [`Source::scan`], handed over in [`Source::resolve`].
+    hygiene: Mutex<Vec<Finding>>,
 }
 
 /// How to walk a tree.
@@ -31,18 +47,72 @@ pub struct TreeOptions {
     pub threads: usize,
     /// Extra glob patterns (gitignore syntax) of paths to leave out.
     pub exclude: Vec<String>,
+    /// Check env files for hygiene in roots that lie in a git work tree.
+    pub hygiene: bool,
+    /// Rule ids not to report; hygiene rules listed here are not checked.
+    pub disabled_rules: Vec<String>,
+}
+
+/// One root being scanned: where it is in git, if anywhere, and what the walk has seen.
+struct RootScan<'a> {
+    root: &'a Path,
+    is_dir: bool,
+    git: Option<&'a WorkTree>,
+    /// Tracked paths under the root, relative to it (empty outside a work tree).
+    tracked: HashMap<PathBuf, TrackedFile>,
+    exclusions: Option<Override>,
+    /// Untracked env files met by the walk, with their size, waiting for git's verdict.
+    deferred: Mutex<Vec<(PathBuf, u64)>>,
+    /// What the hygiene check needs to know, filled in as the walk goes.
+    facts: Mutex<RootFacts>,
+}
+
+impl RootScan<'_> {
+    fn lock_facts(&self) -> std::sync::MutexGuard<'_, RootFacts> {
+        self.facts.lock().expect("facts lock")
+    }
+
+    /// The path of `path` relative to the folder the root stands for.
+    fn relative<'p>(&self, path: &'p Path) -> Option<&'p Path> {
+        if self.is_dir {
+            path.strip_prefix(self.root).ok()
+        } else {
+            path.file_name().map(Path::new)
+        }
+    }
+
+    /// Whether `--exclude` leaves out `relative` or a folder holding it.
+    fn is_excluded(&self, relative: &Path) -> bool {
+        let Some(exclusions) = &self.exclusions else {
+            return false;
+        };
+        let mut is_dir = false;
+        let mut current = Some(relative);
+        while let Some(path) = current.filter(|path| !path.as_os_str().is_empty()) {
+            if exclusions.matched(path, is_dir).is_ignore() {
+                return true;
+            }
+            current = path.parent();
+            is_dir = true;
+        }
+        false
+    }
 }
 
 impl TreeSource {
     /// A source over the given roots (files or folders).
     pub fn new(roots: Vec<PathBuf>, options: TreeOptions) -> TreeSource {
-        TreeSource { roots, options }
+        TreeSource {
+            roots,
+            options,
+            hygiene: Mutex::new(Vec::new()),
+        }
     }
 
     /// The path to show for `path`, found under `root`: relative to the root when one folder
     /// is scanned, the walked path otherwise; always `/`-separated without a leading `./`.
-    fn display_path(&self, root: &Path, path: &Path) -> String {
-        let shown = if self.roots.len() == 1 && root.is_dir() {
+    fn display_path(&self, root: &Path, root_is_dir: bool, path: &Path) -> String {
+        let shown = if self.roots.len() == 1 && root_is_dir {
             path.strip_prefix(root).unwrap_or(path)
         } else {
             path.strip_prefix("./").unwrap_or(path)
@@ -54,7 +124,8 @@ impl TreeSource {
         text
     }
 
-    fn walk(&self, root: &Path, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) {
+    fn walk(&self, scan: &RootScan<'_>, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) {
+        let root = scan.root;
         let mut builder = WalkBuilder::new(root);
         builder
             .hidden(false)
@@ -67,15 +138,8 @@ impl TreeSource {
             .follow_links(false)
             .threads(self.options.threads)
             .filter_entry(|entry| entry.file_name() != ".git");
-        if !self.options.exclude.is_empty() {
-            let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-            for glob in &self.options.exclude {
-                // Invalid globs were rejected when settings were read.
-                let _ = overrides.add(&format!("!{glob}"));
-            }
-            if let Ok(overrides) = overrides.build() {
-                builder.overrides(overrides);
-            }
+        if let Some(exclusions) = &scan.exclusions {
+            builder.overrides(exclusions.clone());
         }
 
         builder.build_parallel().run(|| {
@@ -85,7 +149,7 @@ impl TreeSource {
                     Ok(entry) => {
                         let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
                         if !is_dir {
-                            self.visit(root, entry.path(), &mut buffer, sink, tally);
+                            self.visit(scan, entry.path(), &mut buffer, sink, tally);
                         }
                     }
                     Err(error) => record_walk_error(self, root, &error, tally),
@@ -95,16 +159,105 @@ impl TreeSource {
         });
     }
 
+    /// The tracked regular files that a root covers and `--exclude` does not leave out.
+    fn tracked_in_root<'a>(&self, scan: &'a RootScan<'_>) -> Vec<&'a Path> {
+        let own_name = (!scan.is_dir).then(|| scan.relative(scan.root)).flatten();
+        scan.tracked
+            .iter()
+            .filter(|(_, file)| file.is_regular)
+            .map(|(relative, _)| relative.as_path())
+            .filter(|relative| own_name.is_none_or(|name| name == *relative))
+            .filter(|relative| !scan.is_excluded(relative))
+            .collect()
+    }
+
+    /// The path shown for `relative`, relative to the folder of a root (which may climb out of
+    /// it with `..`, for the work tree's top).
+    fn shown_in_folder(&self, scan: &RootScan<'_>, relative: &Path) -> String {
+        let folder = match (scan.is_dir, scan.root.parent()) {
+            (true, _) => scan.root,
+            (false, Some(parent)) => parent,
+            (false, None) => Path::new(""),
+        };
+        let shown = if self.roots.len() == 1 && scan.is_dir {
+            relative.to_string_lossy().replace('\\', "/")
+        } else {
+            let joined = folder.join(relative);
+            joined.to_string_lossy().replace('\\', "/")
+        };
+        dotenv::normalise(&shown)
+    }
+
+    /// The `--exclude` globs as an override matcher for `root`.
+    fn exclusions(&self, root: &Path) -> Option<Override> {
+        if self.options.exclude.is_empty() {
+            return None;
+        }
+        let mut overrides = OverrideBuilder::new(root);
+        for glob in &self.options.exclude {
+            // Invalid globs were rejected when settings were read.
+            let _ = overrides.add(&format!("!{glob}"));
+        }
+        overrides.build().ok()
+    }
+
+    /// Reads the tracked files under a folder root that the walker left out because an ignore
+    /// rule covers them: git still commits them.
+    fn read_tracked_leftovers(
+        &self,
+        scan: &RootScan<'_>,
+        sink: &(dyn Fn(&Blob<'_>) + Sync),
+        tally: &Tally,
+    ) {
+        let mut leftovers: Vec<&Path> = scan
+            .tracked
+            .iter()
+            .filter(|(_, file)| file.is_regular && !file.visited.load(Ordering::Relaxed))
+            .map(|(relative, _)| relative.as_path())
+            .filter(|relative| !scan.is_excluded(relative))
+            .collect();
+        leftovers.sort();
+        if leftovers.is_empty() {
+            return;
+        }
+        let read_all = || {
+            leftovers
+                .par_iter()
+                .for_each_init(Vec::new, |buffer, relative| {
+                    let path = scan.root.join(relative);
+                    if fs::symlink_metadata(&path).is_err() {
+                        // Deleted from the work tree: there is nothing on disk to read.
+                        return;
+                    }
+                    tracing::debug!("reading `{}`: tracked, though ignored", relative.display());
+                    self.visit(scan, &path, buffer, sink, tally);
+                })
+        };
+        // As many threads as the walker had (`--threads`; 0 is one per core).
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(self.options.threads)
+            .build()
+        {
+            Ok(pool) => pool.install(read_all),
+            Err(_) => read_all(),
+        }
+    }
+
     /// Reads one file and hands it to the sink, or records why it was skipped.
     fn visit(
         &self,
-        root: &Path,
+        scan: &RootScan<'_>,
         path: &Path,
         buffer: &mut Vec<u8>,
         sink: &(dyn Fn(&Blob<'_>) + Sync),
         tally: &Tally,
     ) {
-        let shown = self.display_path(root, path);
+        let shown = self.display_path(scan.root, scan.is_dir, path);
+        let relative = scan.relative(path);
+        let tracked = relative.and_then(|relative| scan.tracked.get(relative));
+        if let Some(file) = tracked {
+            file.visited.store(true, Ordering::Relaxed);
+        }
         let metadata = match fs::symlink_metadata(path) {
             Ok(metadata) => metadata,
             Err(error) => return tally.skip(shown, unreadable(&error)),
@@ -120,15 +273,68 @@ impl TreeSource {
         if !kind.is_file() {
             return tally.skip(shown, SkipReason::NotAFile);
         }
+        if let (Some(_), Some(relative), None) = (scan.git, relative, tracked) {
+            if is_env_file(&shown) {
+                // Whether git ignores it is asked for all of them at once, after the walk.
+                let entry = (relative.to_path_buf(), metadata.len());
+                scan.deferred.lock().expect("deferred lock").push(entry);
+                return;
+            }
+        }
+        self.read(path, shown, metadata.len(), buffer, sink, tally);
+    }
+
+    /// Reads the untracked env files of a root once git has said which it ignores: those it
+    /// does not are hygiene findings, those it does are left unread like any ignored file
+    /// (unless ignore rules are off or the file was named on the command line).
+    fn read_deferred(
+        &self,
+        scan: &RootScan<'_>,
+        git: &WorkTree,
+        sink: &(dyn Fn(&Blob<'_>) + Sync),
+        tally: &Tally,
+    ) {
+        let mut deferred = std::mem::take(&mut *scan.deferred.lock().expect("deferred lock"));
+        if deferred.is_empty() {
+            return;
+        }
+        deferred.sort();
+        let paths: Vec<PathBuf> = deferred.iter().map(|(path, _)| path.clone()).collect();
+        let statuses = git.classify(&paths);
+        let mut buffer = Vec::new();
+        for ((relative, size), (status, subject)) in deferred.into_iter().zip(statuses) {
+            let path = if scan.is_dir {
+                scan.root.join(&relative)
+            } else {
+                scan.root.to_path_buf()
+            };
+            let shown = self.display_path(scan.root, scan.is_dir, &path);
+            match status {
+                EnvStatus::NotIgnored => scan.lock_facts().not_ignored.push(subject),
+                EnvStatus::Tracked => scan.lock_facts().tracked.push(subject),
+                EnvStatus::Ignored if scan.is_dir && self.options.respect_ignore => {
+                    tracing::debug!("skipping `{shown}`: git ignores it");
+                    continue;
+                }
+                EnvStatus::Ignored => {}
+            }
+            self.read(&path, shown, size, &mut buffer, sink, tally);
+        }
+    }
+
+    /// Reads a regular file of `size` bytes and hands it to the sink, or records why not.
+    fn read(
+        &self,
+        path: &Path,
+        shown: String,
+        size: u64,
+        buffer: &mut Vec<u8>,
+        sink: &(dyn Fn(&Blob<'_>) + Sync),
+        tally: &Tally,
+    ) {
         let limit = self.options.max_file_size;
-        if metadata.len() > limit {
-            return tally.skip(
-                shown,
-                SkipReason::TooLarge {
-                    size: metadata.len(),
-                    limit,
-                },
-            );
+        if size > limit {
+            return tally.skip(shown, SkipReason::TooLarge { size, limit });
         }
 
         buffer.clear();
@@ -153,14 +359,64 @@ impl TreeSource {
 
 impl Source for TreeSource {
     fn scan(&self, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        let mut outside = Vec::new();
+        let mut checked_workdirs = HashSet::new();
         for root in &self.roots {
-            match fs::symlink_metadata(root) {
-                Ok(metadata) if metadata.is_dir() => self.walk(root, sink, tally),
-                Ok(_) => self.visit(root, root, &mut Vec::new(), sink, tally),
-                Err(error) => tally.skip(root.to_string_lossy(), unreadable(&error)),
+            let is_dir = match fs::symlink_metadata(root) {
+                Ok(metadata) => metadata.is_dir(),
+                Err(error) => {
+                    tally.skip(root.to_string_lossy(), unreadable(&error));
+                    continue;
+                }
+            };
+            let git = match self.options.hygiene {
+                true => dotenv::discover_for_root(root, is_dir, &mut outside, &mut notices),
+                false => None,
+            };
+            let scan = RootScan {
+                root,
+                is_dir,
+                tracked: dotenv::tracked_files(git.as_ref(), &mut notices),
+                git: git.as_ref(),
+                exclusions: self.exclusions(if is_dir { root } else { Path::new("") }),
+                deferred: Mutex::new(Vec::new()),
+                facts: Mutex::new(RootFacts::default()),
+            };
+            if is_dir {
+                self.walk(&scan, sink, tally);
+                if self.options.respect_ignore {
+                    self.read_tracked_leftovers(&scan, sink, tally);
+                }
+            } else {
+                self.visit(&scan, root, &mut Vec::new(), sink, tally);
+            }
+            if let Some(git) = &git {
+                self.read_deferred(&scan, git, sink, tally);
+                let tracked: Vec<_> = self
+                    .tracked_in_root(&scan)
+                    .into_iter()
+                    .map(|path| git.subject(path))
+                    .collect();
+                let mut facts = std::mem::take(&mut *scan.lock_facts());
+                facts.tracked.extend(tracked);
+                facts.check_root = checked_workdirs.insert(git.workdir().to_path_buf());
+                let shown = |relative: &Path| self.shown_in_folder(&scan, relative);
+                facts.disabled_rules = self.options.disabled_rules.clone();
+                let findings = dotenv::check(git, &facts, &shown, &mut notices);
+                self.hygiene.lock().expect("hygiene lock").extend(findings);
             }
         }
-        Vec::new()
+        if !outside.is_empty() {
+            notices.push(dotenv::outside_notice(&outside));
+        }
+        notices
+    }
+
+    fn resolve(&self, found: Vec<Found>, _matcher: &Matcher) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = found.into_iter().map(|found| found.finding).collect();
+        findings.append(&mut self.hygiene.lock().expect("hygiene lock"));
+        findings
     }
 }
 
@@ -184,7 +440,7 @@ fn record_walk_error(source: &TreeSource, root: &Path, error: &ignore::Error, ta
     let path = walk_error_path(error);
     let shown = path.map_or_else(
         || root.to_string_lossy().into_owned(),
-        |path| source.display_path(root, path),
+        |path| source.display_path(root, true, path),
     );
     if let Some(io) = error.io_error() {
         if io.kind() == io::ErrorKind::NotFound && path.is_some_and(|p| p.is_symlink()) {

@@ -374,3 +374,45 @@ fn fingerprints_stay_the_same_when_more_commits_are_added() {
     assert_eq!(fingerprints(&before).len(), 1);
     assert_eq!(fingerprints(&before), fingerprints(&after));
 }
+
+#[test]
+fn sarif_carries_the_provenance_and_keeps_fingerprints_across_new_commits() {
+    let mut repo = TestRepo::new();
+    let key = Fake::new(310).cline_key();
+    repo.stage("app.toml", config_with(&key));
+    let added = repo.commit("Add settings");
+    let sarif = |repo: &TestRepo| -> Value {
+        let output = clinescan()
+            .args(["history", "--format", "sarif"])
+            .arg(repo.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(!text.contains(&key), "the full secret leaked");
+        serde_json::from_str(&text).unwrap()
+    };
+    let result = |document: &Value| -> Value {
+        document["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|result| result["ruleId"] == "cline-api-key")
+            .cloned()
+            .unwrap()
+    };
+
+    let before = result(&sarif(&repo));
+    let location = &before["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "app.toml");
+    assert_eq!(location["region"]["startLine"], 3);
+    let provenance = &before["properties"]["provenance"];
+    assert_eq!(provenance["commit"]["id"], added.to_string());
+    assert_eq!(provenance["commit"]["author"], "Ada Example");
+
+    repo.stage("app.toml", format!("# first line\n{}", config_with(&key)));
+    repo.commit("Shift the key down a line");
+    let after = result(&sarif(&repo));
+    assert_eq!(after["partialFingerprints"], before["partialFingerprints"]);
+    assert_eq!(after["properties"]["provenance"]["other_commits"], 1);
+}

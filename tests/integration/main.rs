@@ -1,8 +1,14 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod config;
+mod dotenv;
 mod history;
 mod precommit;
 mod repo;
+mod report;
+mod sarif;
 mod scan;
 mod staged;
+mod suppress;
+mod verify;

@@ -63,12 +63,14 @@ struct Merged {
     commits: Commits,
 }
 
-/// Expands, merges and annotates the findings of a history scan.
+/// Expands, merges and annotates the findings of a history scan, adding one for each env file
+/// ever committed when `env_files_wanted`.
 pub fn resolve(
     index: &HistoryIndex,
     repository: Option<&Repository>,
     mut found: Vec<Found>,
     matcher: &Matcher,
+    env_files_wanted: bool,
 ) -> Vec<Finding> {
     // One finding per blob, rule and secret: the earliest line in the blob.
     found.sort_by(|a, b| {
@@ -98,8 +100,9 @@ pub fn resolve(
     let mut by_blob: HashMap<u32, Vec<(Rc<str>, Commits)>> = HashMap::new();
     let mut env_files: BTreeMap<Rc<str>, Commits> = BTreeMap::new();
     let mut at: HashMap<(u32, Rc<str>), usize> = HashMap::new();
-    index.places(&wanted, &is_hygiene_subject, &mut |commit, path, blob| {
-        if is_hygiene_subject(path) {
+    let is_env_file = |path: &str| env_files_wanted && is_hygiene_subject(path);
+    index.places(&wanted, &is_env_file, &mut |commit, path, blob| {
+        if is_env_file(path) {
             env_files.entry(path.clone()).or_default().add(commit);
         }
         if wanted.contains(&blob) {

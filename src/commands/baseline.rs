@@ -1,0 +1,79 @@
+//! `clinescan baseline`: scan like `scan` and write the fingerprints of the findings, so that
+//! a later `--baseline FILE` lets only new findings fail.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::{BaselineArgs, Verbosity};
+use crate::config::Settings;
+use crate::scan::{collect, NoticeLevel, Tally};
+use crate::suppress;
+
+/// Scans the paths and writes a baseline to `--output` (stdout without it). Findings already
+/// suppressed by an allow marker, an allowlisted value or `.clinescanignore` are left out;
+/// an earlier baseline is not applied, so fixed secrets drop out of the new one.
+pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
+    if args.common.baseline.is_some() {
+        anyhow::bail!(
+            "`--baseline` cannot be used with `clinescan baseline`, which writes a new baseline \
+             from every current finding"
+        );
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let settings = Settings::resolve_without_baseline(&args.common, args.no_ignore, &paths[0])?;
+    let source = super::scan::tree_source(paths, &settings);
+    let matcher = super::load_matcher(&settings)?;
+    let tally = Tally::default();
+    let (mut findings, mut notices) = collect(&source, &matcher, &tally);
+    notices.extend(suppress::apply(&mut findings, &settings, "scan"));
+
+    let active: Vec<&str> = findings
+        .iter()
+        .filter(|finding| finding.is_active())
+        .map(|finding| finding.fingerprint.as_str())
+        .collect();
+    let text = suppress::render_baseline(active.iter().copied());
+    let count = text.lines().count() - 1;
+    match &settings.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the baseline to `{}`", path.display()))?,
+        None => io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("cannot write the baseline")?,
+    }
+
+    let unreadable: Vec<_> = tally
+        .skipped()
+        .into_iter()
+        .filter(|skipped| skipped.reason.is_failure())
+        .collect();
+    let incomplete = !unreadable.is_empty()
+        || notices
+            .iter()
+            .any(|notice| notice.level == NoticeLevel::Error);
+    if !verbosity.quiet {
+        for notice in &notices {
+            let level = serde_json::to_value(notice.level).unwrap_or_default();
+            eprintln!("{}: {}", level.as_str().unwrap_or("note"), notice.message);
+        }
+        for skipped in &unreadable {
+            eprintln!("error: `{}` {}", skipped.path, skipped.reason.describe());
+        }
+        let place = settings
+            .output
+            .as_ref()
+            .map_or("stdout".to_string(), |path| format!("`{}`", path.display()));
+        eprintln!(
+            "baseline: {count} fingerprints written to {place} ({} files scanned)",
+            tally.blobs()
+        );
+    }
+    Ok(if incomplete { 2 } else { 0 })
+}
