@@ -12,6 +12,10 @@
 # Never give a tool `/dev/null` as a report path: one that writes its report by renaming a
 # temporary file over the path replaces the device with a regular file.
 #
+# Measured on a loaded 2-core machine (5000 commits, 66 MiB pack, 13,813 distinct blobs):
+# history 0.91 x cat-file wall (1.26 x its CPU), gitleaks 2.76 x; peak memory 169 MiB against
+# cat-file's 170 and gitleaks' 170; staged 23.5 ms (git diff --cached: 3.8 ms).
+#
 # Usage: bench/history.sh   (BENCH_DIR, COMMITS, RUNS override the defaults; SKIP_HISTORY=1
 # reuses the history timings of the last run)
 set -euo pipefail
@@ -94,12 +98,16 @@ fi
 echo "== ratios (medians)"
 python3 - <<'PY'
 import json
+def results(path):
+    return {r["command"]: r for r in json.load(open(path))["results"]}
 def medians(path):
-    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+    return {name: r["median"] for name, r in results(path).items()}
 history, staged = medians("history.json"), medians("staged.json")
+cpu = {name: r["user"] + r["system"] for name, r in results("history.json").items()}
 floor = history["cat-file"]
 for name, seconds in history.items():
-    print(f"history {name:10} {seconds:7.3f} s  {seconds / floor:5.2f} x cat-file")
+    print(f"history {name:10} {seconds:7.3f} s  {seconds / floor:5.2f} x cat-file"
+          f"  (cpu {cpu[name]:6.3f} s, {cpu[name] / cpu['cat-file']:5.2f} x)")
 for name, seconds in staged.items():
     print(f"staged  {name:16} {seconds * 1000:7.1f} ms")
 PY
