@@ -14,12 +14,33 @@ use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use crate::scan::Notice;
 
-/// One entry of a recorded tree.
+/// One entry of a recorded tree, packed in 8 bytes: the name's number, and the object's number
+/// with [`SUBTREE`] set for subtrees.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: u32,
-    object: u32,
-    is_tree: bool,
+    object_and_kind: u32,
+}
+
+/// The bit of [`Entry::object_and_kind`] marking a subtree.
+const SUBTREE: u32 = 1 << 31;
+
+impl Entry {
+    fn new(name: u32, object: u32, is_tree: bool) -> Entry {
+        let kind = if is_tree { SUBTREE } else { 0 };
+        Entry {
+            name,
+            object_and_kind: object | kind,
+        }
+    }
+
+    fn object(self) -> u32 {
+        self.object_and_kind & !SUBTREE
+    }
+
+    fn is_tree(self) -> bool {
+        self.object_and_kind & SUBTREE != 0
+    }
 }
 
 /// What a history walk found, without any blob content.
@@ -29,9 +50,9 @@ pub struct HistoryIndex {
     object_numbers: HashMap<Oid, u32, BuildHasherDefault<OidHasher>>,
     names: Vec<Arc<str>>,
     name_numbers: HashMap<Box<[u8]>, u32>,
-    /// Per object number: its range in `entries` once recorded as a tree.
-    trees: Vec<Option<(u32, u32)>>,
-    entries: Vec<Entry>,
+    /// Per object number: its entries once recorded as a tree (each tree in its own
+    /// allocation, so that no growing buffer ever holds the whole history twice).
+    trees: Vec<Option<Box<[Entry]>>>,
     /// Commits, oldest first, with their root tree's object number.
     commits: Vec<(Oid, u32)>,
     blobs: Vec<(u32, Box<str>)>,
@@ -77,16 +98,25 @@ impl HistoryIndex {
                 continue;
             }
             let id = self.objects[object as usize];
-            let start = self.entries.len() as u32;
-            match repository.find_tree(id) {
+            let entries = match repository.find_tree(id) {
                 Ok(tree) => self.record_tree(&tree, &prefix, &mut pending),
-                Err(error) => notices.push(super::object_notice("tree", id, &error)),
-            }
-            self.trees[object as usize] = Some((start, self.entries.len() as u32));
+                Err(error) => {
+                    notices.push(super::object_notice("tree", id, &error));
+                    Vec::new()
+                }
+            };
+            self.trees[object as usize] = Some(entries.into_boxed_slice());
         }
     }
 
-    fn record_tree(&mut self, tree: &Tree<'_>, prefix: &str, pending: &mut Vec<(u32, String)>) {
+    /// The entries of `tree`, listing its new blobs and queueing its new subtrees on the way.
+    fn record_tree(
+        &mut self,
+        tree: &Tree<'_>,
+        prefix: &str,
+        pending: &mut Vec<(u32, String)>,
+    ) -> Vec<Entry> {
+        let mut entries = Vec::with_capacity(tree.len());
         for entry in tree.iter() {
             let is_tree = match (entry.kind(), entry.filemode()) {
                 (Some(ObjectType::Tree), _) => true,
@@ -101,11 +131,7 @@ impl HistoryIndex {
             };
             let name = self.intern_name(entry.name_bytes());
             let object = self.intern_object(entry.id());
-            self.entries.push(Entry {
-                name,
-                object,
-                is_tree,
-            });
+            entries.push(Entry::new(name, object, is_tree));
             // Paths are built only for what is new: most entries were seen in earlier trees.
             let is_new = if is_tree {
                 self.trees[object as usize].is_none()
@@ -127,6 +153,7 @@ impl HistoryIndex {
                 self.blobs.push((object, path.into_boxed_str()));
             }
         }
+        entries
     }
 
     fn intern_object(&mut self, id: Oid) -> u32 {
@@ -224,20 +251,20 @@ impl PlaceSearch<'_> {
         }
         let index = self.index;
         let mut places = Vec::new();
-        let (start, end) = index.trees[tree as usize].unwrap_or((0, 0));
-        for entry in &index.entries[start as usize..end as usize] {
-            if entry.is_tree {
-                let below = self.places_in(entry.object, memo);
+        let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
+        for entry in entries.iter().copied() {
+            if entry.is_tree() {
+                let below = self.places_in(entry.object(), memo);
                 let name = &index.names[entry.name as usize];
                 places.extend(
                     below
                         .iter()
                         .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
                 );
-            } else if self.is_wanted[entry.object as usize]
+            } else if self.is_wanted[entry.object() as usize]
                 || self.wanted_names[entry.name as usize]
             {
-                places.push((Rc::from(&*index.names[entry.name as usize]), entry.object));
+                places.push((Rc::from(&*index.names[entry.name as usize]), entry.object()));
             }
         }
         let places = if places.is_empty() {
