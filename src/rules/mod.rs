@@ -5,6 +5,7 @@
 //! could violate, naming the file and the rule in the error.
 
 pub mod check;
+pub mod jwt;
 pub mod model;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use regex::bytes::RegexBuilder;
 use serde::Serialize;
 
 pub use model::Severity;
-use model::{Example, PlaceholderSpec, RuleFile, RuleSpec};
+use model::{ContextSpec, Example, PatternSpec, PlaceholderSpec, RuleFile, RuleSpec};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -87,21 +88,30 @@ pub struct Rule {
     /// The file the rule came from (`<builtin>/name.toml` for shipped rules).
     pub source: PathBuf,
     /// The compiled patterns, each with a `secret` group.
-    pub patterns: Vec<Regex>,
+    pub patterns: Vec<Pattern>,
     /// Literals that must occur in a blob for the rule to run (lowercase).
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret, in bits per character.
     pub min_entropy: Option<f64>,
     /// When set, the rule applies only to matching paths.
     pub paths: Option<GlobSet>,
-    /// Evidence required near each match.
-    pub context: Option<Context>,
     /// Higher wins when two rules find the same secret.
     pub priority: i32,
     /// Examples that must match.
     pub examples: Vec<Example>,
     /// Examples that must not match.
     pub negative_examples: Vec<Example>,
+}
+
+/// A compiled pattern with the filters that belong to it.
+#[derive(Debug)]
+pub struct Pattern {
+    /// The regular expression, with a `secret` group.
+    pub regex: Regex,
+    /// Evidence required near each match: the pattern's own, or else the rule's.
+    pub context: Option<Context>,
+    /// Drops a match when it matches the match's line.
+    pub veto: Option<Regex>,
 }
 
 /// Compiled context requirement of a rule.
@@ -251,28 +261,50 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
         ));
     }
 
+    let compile_context = |context: &ContextSpec| -> Result<Context, RuleError> {
+        Ok(Context {
+            pattern: compile_regex(&context.pattern)
+                .map_err(|message| invalid(format!("context: {message}")))?,
+            lines: context.lines,
+        })
+    };
+    let context = spec.context.as_ref().map(compile_context).transpose()?;
+
     let mut patterns = Vec::new();
-    for pattern in spec.pattern.as_slice() {
-        let regex = compile_regex(pattern).map_err(invalid)?;
+    for pattern in spec.pattern.to_vec() {
+        let regex = compile_regex(pattern.regex()).map_err(invalid)?;
         if !regex.capture_names().any(|name| name == Some("secret")) {
             return Err(invalid(format!(
-                "pattern has no capture group named `secret`: {pattern}"
+                "pattern has no capture group named `secret`: {}",
+                pattern.regex()
             )));
         }
-        patterns.push(regex);
+        let (own_context, veto) = match &pattern {
+            PatternSpec::Plain(_) => (None, None),
+            PatternSpec::Detailed(detailed) => (
+                detailed.context.as_ref().map(compile_context).transpose()?,
+                detailed
+                    .veto
+                    .as_deref()
+                    .map(|veto| compile_regex(veto).map_err(|m| invalid(format!("veto: {m}"))))
+                    .transpose()?,
+            ),
+        };
+        let context = own_context.or_else(|| {
+            context.as_ref().map(|context| Context {
+                pattern: context.pattern.clone(),
+                lines: context.lines,
+            })
+        });
+        patterns.push(Pattern {
+            regex,
+            context,
+            veto,
+        });
     }
     if patterns.is_empty() {
         return Err(invalid("`pattern` is empty".into()));
     }
-
-    let context = match &spec.context {
-        Some(context) => Some(Context {
-            pattern: compile_regex(&context.pattern)
-                .map_err(|m| invalid(format!("context: {m}")))?,
-            lines: context.lines,
-        }),
-        None => None,
-    };
 
     let paths = if spec.paths.is_empty() {
         None
@@ -314,7 +346,6 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
             .collect(),
         min_entropy: spec.min_entropy,
         paths,
-        context,
         priority: spec.priority,
         examples: spec.examples,
         negative_examples: spec.negative_examples,

@@ -60,16 +60,52 @@ pub struct RuleSpec {
 pub enum Patterns {
     /// One regular expression.
     One(String),
-    /// Several regular expressions; a match of any of them counts.
-    Many(Vec<String>),
+    /// Several patterns; a match of any of them counts.
+    Many(Vec<PatternSpec>),
 }
 
 impl Patterns {
-    /// The patterns as a slice, whichever way they were written.
-    pub fn as_slice(&self) -> &[String] {
+    /// The patterns as a list, whichever way they were written.
+    pub fn to_vec(&self) -> Vec<PatternSpec> {
         match self {
-            Patterns::One(pattern) => std::slice::from_ref(pattern),
-            Patterns::Many(patterns) => patterns,
+            Patterns::One(pattern) => vec![PatternSpec::Plain(pattern.clone())],
+            Patterns::Many(patterns) => patterns.clone(),
+        }
+    }
+}
+
+/// One pattern of a rule: a bare regular expression, or a table that gives the pattern its own
+/// evidence requirements (`[[rule.pattern]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PatternSpec {
+    /// A regular expression that uses the rule's `context`, if any.
+    Plain(String),
+    /// A regular expression with its own context and veto.
+    Detailed(DetailedPattern),
+}
+
+/// The table form of a pattern.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPattern {
+    /// The regular expression, with the secret in a group named `secret`.
+    pub regex: String,
+    /// Evidence required near a match of this pattern (replaces the rule's `context`).
+    #[serde(default)]
+    pub context: Option<ContextSpec>,
+    /// A regular expression that, when it matches the line of a match, drops the match (for
+    /// example another vendor's variable name next to a shared key prefix).
+    #[serde(default)]
+    pub veto: Option<String>,
+}
+
+impl PatternSpec {
+    /// The regular expression.
+    pub fn regex(&self) -> &str {
+        match self {
+            PatternSpec::Plain(regex) => regex,
+            PatternSpec::Detailed(pattern) => &pattern.regex,
         }
     }
 }

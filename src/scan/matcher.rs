@@ -9,7 +9,8 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Pattern, Rule, RuleSet};
+use crate::rules::jwt;
 
 /// A line and column, both counted from 1; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,12 +162,13 @@ impl Matcher {
 
     fn collect(&self, index: usize, rule: &Rule, text: &[u8], out: &mut Vec<Candidate>) {
         for pattern in &rule.patterns {
-            for captures in pattern.captures_iter(text) {
+            for captures in pattern.regex.captures_iter(text) {
                 let (Some(whole), Some(secret)) = (captures.get(0), captures.name("secret")) else {
                     continue;
                 };
                 let secret = trim_secret(text, secret.range());
-                if secret.is_empty() || !self.accepts(rule, text, &secret, whole.range()) {
+                if secret.is_empty() || !self.accepts(rule, pattern, text, &secret, whole.range())
+                {
                     continue;
                 }
                 out.push(Candidate {
@@ -181,12 +183,13 @@ impl Matcher {
     fn accepts(
         &self,
         rule: &Rule,
+        pattern: &Pattern,
         text: &[u8],
         secret: &Range<usize>,
         whole: Range<usize>,
     ) -> bool {
         let value = &text[secret.clone()];
-        if self.is_placeholder(value) {
+        if self.is_placeholder(value) || jwt::is_unsigned(value) {
             return false;
         }
         if rule
@@ -195,7 +198,12 @@ impl Matcher {
         {
             return false;
         }
-        match &rule.context {
+        if let Some(veto) = &pattern.veto {
+            if veto.is_match(line_at(text, secret.start)) {
+                return false;
+            }
+        }
+        match &pattern.context {
             Some(context) => {
                 let window = line_window(text, whole, context.lines);
                 context.pattern.is_match(&text[window])
