@@ -36,7 +36,9 @@ pub fn is_unsigned(value: &[u8]) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// Decodes base64url (or standard base64) without padding, stopping at the first byte that

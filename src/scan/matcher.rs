@@ -9,8 +9,8 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::rules::{Pattern, Rule, RuleSet};
 use crate::rules::jwt;
+use crate::rules::{Pattern, Rule, RuleSet};
 
 /// A line and column, both counted from 1; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -167,8 +167,7 @@ impl Matcher {
                     continue;
                 };
                 let secret = trim_secret(text, secret.range());
-                if secret.is_empty() || !self.accepts(rule, pattern, text, &secret, whole.range())
-                {
+                if secret.is_empty() || !self.accepts(rule, pattern, text, &secret, whole.range()) {
                     continue;
                 }
                 out.push(Candidate {

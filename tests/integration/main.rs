@@ -1,4 +1,5 @@
 //! Integration tests: one binary driving the real `clinescan` executable.
 
 mod common;
+mod rules;
 mod scan;
