@@ -366,6 +366,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::rules::check;
 
     fn matcher(rules: &str) -> Matcher {
         let mut set = RuleSet::default();
@@ -467,6 +468,69 @@ mod tests {
         let found = ids(&matcher, &text);
         assert_eq!(found[0].2, 1);
         assert_eq!(found[0].3, 100_001);
+    }
+
+    const TABLE_PATTERNS: &str = r#"
+        [[rule]]
+        id = "keyed"
+        name = "Keyed"
+        description = "d"
+        severity = "high"
+        keywords = ["key"]
+        examples = ["ACME_KEY=k_abcdef123456"]
+        negative_examples = ["k_abcdef123456"]
+
+        [[rule.pattern]]
+        regex = 'ACME_KEY=(?P<secret>k_[a-z0-9]{12})'
+
+        [[rule.pattern]]
+        regex = '(?P<secret>k_[a-z0-9]{12})'
+        context = { pattern = 'acme', lines = 0 }
+        veto = 'other'
+    "#;
+
+    #[test]
+    fn each_table_pattern_has_its_own_context_and_veto() {
+        let matcher = matcher(TABLE_PATTERNS);
+        assert_eq!(ids(&matcher, "ACME_KEY=k_abcdef123456").len(), 1);
+        assert_eq!(ids(&matcher, "key for acme: k_abcdef123456").len(), 1);
+        assert!(ids(&matcher, "key for acme\nk_abcdef123456").is_empty());
+        assert!(ids(&matcher, "acme key, other vendor: k_abcdef123456").is_empty());
+    }
+
+    #[test]
+    fn unsigned_jwts_are_never_reported() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "jwt"
+            name = "JWT"
+            description = "d"
+            severity = "high"
+            pattern = 'token=(?P<secret>[\w.:-]+)'
+            examples = ["token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"]
+            negative_examples = ["token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0."]
+        "#,
+        );
+        assert_eq!(check::check(&matcher), Vec::new());
+    }
+
+    #[test]
+    fn secrets_lose_trailing_quotes_backslashes_and_carriage_returns() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "loose"
+            name = "Loose"
+            description = "d"
+            severity = "low"
+            pattern = 'v=(?P<secret>\S+)'
+            examples = ["v=abc"]
+            negative_examples = ["w=abc"]
+        "#,
+        );
+        let found = ids(&matcher, "v=\"abcdef\\\"\r\n");
+        assert_eq!(found[0].1, "abcdef");
     }
 
     #[test]
