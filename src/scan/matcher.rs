@@ -121,9 +121,16 @@ impl Matcher {
             scratch.triggered[index] = true;
         }
         if let Some(automaton) = &self.keywords {
+            let mut untriggered = self.rules.rules.len() - self.unconditional.len();
             for found in automaton.find_overlapping_iter(text) {
                 for &index in &self.keyword_rules[found.pattern().as_usize()] {
-                    scratch.triggered[index] = true;
+                    if !scratch.triggered[index] {
+                        scratch.triggered[index] = true;
+                        untriggered -= 1;
+                    }
+                }
+                if untriggered == 0 {
+                    break;
                 }
             }
         }
