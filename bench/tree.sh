@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Working-tree benchmark: clinescan against ripgrep given the same patterns, on a generated
 # corpus with planted secrets (wall-time medians, ratio, recall and precision) and on a real
-# source tree (wall-time medians and ratio). See bench/README.md.
+# source tree (wall-time medians and ratio). CPU times are printed too: on a shared machine
+# they are steadier than wall times. See bench/README.md.
 #
 # Usage: bench/tree.sh [--size-mb N] [--runs N] [--work DIR] [--real-tree DIR]
 set -euo pipefail
@@ -66,10 +67,13 @@ measure() {
         --command-name ripgrep "$(rg_cmd "$tree")" >&2
     python3 - "$export" "$name" <<'PY'
 import json, sys
-results = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 scan, rg = results["clinescan"], results["ripgrep"]
-print(f"{sys.argv[2]}: clinescan {scan:.3f} s, ripgrep {rg:.3f} s (medians), "
-      f"ratio clinescan/ripgrep {scan / rg:.2f}")
+cpu = lambda r: r["user"] + r["system"]
+print(f"{sys.argv[2]}: clinescan {scan['median']:.3f} s, ripgrep {rg['median']:.3f} s "
+      f"(wall medians), ratio clinescan/ripgrep {scan['median'] / rg['median']:.2f}; "
+      f"CPU (user+system means) {cpu(scan):.3f} s vs {cpu(rg):.3f} s, "
+      f"ratio {cpu(scan) / cpu(rg):.2f}")
 PY
 }
 
