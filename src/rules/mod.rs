@@ -430,6 +430,42 @@ mod tests {
     }
 
     #[test]
+    fn misspelt_key_in_a_pattern_table_is_named() {
+        let text = r#"
+            [[rule]]
+            id = "demo"
+            name = "Demo"
+            description = "demo"
+            severity = "high"
+            examples = ["key=abcd1234"]
+            negative_examples = ["key=short"]
+
+            [[rule.pattern]]
+            regx = 'key=(?P<secret>[a-z0-9]{8})'
+        "#;
+        let error = load_text(text).unwrap_err().to_string();
+        assert!(error.contains("unknown field `regx`"), "{error}");
+    }
+
+    #[test]
+    fn pattern_tables_carry_their_own_context_and_veto() {
+        let text = VALID.replace(
+            "pattern = 'key=(?P<secret>[a-z0-9]{8})'\n",
+            "",
+        ) + "\n        [[rule.pattern]]\n        regex = 'key=(?P<secret>[a-z0-9]{8})'\n        context = { pattern = 'near', lines = 1 }\n        veto = 'never'\n";
+        let set = load_text(&text).expect("pattern tables load");
+        let pattern = &set.rules[0].patterns[0];
+        assert_eq!(
+            pattern.context.as_ref().map(|context| context.lines),
+            Some(1)
+        );
+        assert!(pattern
+            .veto
+            .as_ref()
+            .is_some_and(|veto| veto.is_match(b"never")));
+    }
+
+    #[test]
     fn duplicate_ids_are_an_error() {
         let text = format!("{VALID}\n{}", VALID.replace("[[rule]]", "\n[[rule]]"));
         let error = load_text(&text).unwrap_err().to_string();
