@@ -449,10 +449,13 @@ mod tests {
 
     #[test]
     fn pattern_tables_carry_their_own_context_and_veto() {
-        let text = VALID.replace(
-            "pattern = 'key=(?P<secret>[a-z0-9]{8})'\n",
-            "",
-        ) + "\n        [[rule.pattern]]\n        regex = 'key=(?P<secret>[a-z0-9]{8})'\n        context = { pattern = 'near', lines = 1 }\n        veto = 'never'\n";
+        let table = r#"
+            [[rule.pattern]]
+            regex = 'key=(?P<secret>[a-z0-9]{8})'
+            context = { pattern = 'near', lines = 1 }
+            veto = 'never'
+        "#;
+        let text = VALID.replace("pattern = 'key=(?P<secret>[a-z0-9]{8})'\n", "") + table;
         let set = load_text(&text).expect("pattern tables load");
         let pattern = &set.rules[0].patterns[0];
         assert_eq!(

@@ -140,9 +140,14 @@ fn crlf_files_give_right_lines_and_secrets_without_carriage_returns() {
     let mut fake = Fake::new(22);
     let key = fake.cline_key();
     let token = fake.token(40);
-    let text = format!(
-        "# settings\r\nCLINE_API_KEY={key}\r\n\r\nAuthorization: Bearer {token}\r\nCLINE_API_KEY=\"{key}\"\r\n"
-    );
+    let lines = [
+        "# settings".to_string(),
+        format!("CLINE_API_KEY={key}"),
+        String::new(),
+        format!("Authorization: Bearer {token}"),
+        format!("CLINE_API_KEY=\"{key}\""),
+    ];
+    let text = lines.join("\r\n") + "\r\n";
     write(dir.path(), "settings.txt", text);
 
     let (seen, _) = scan(&[dir.path().join("settings.txt")]);
@@ -196,7 +201,10 @@ fn json_escaped_secrets_in_a_notebook_are_found_without_escapes() {
                 "import os\n",
                 format!("os.environ[\"CLINE_API_KEY\"] = \"{key}\"\n"),
                 format!("headers = {{\"Authorization\": \"Bearer {token}\"}}\n"),
-                format!("secrets = {{\"cline:clineAccountId\": \"{{\\\"refreshToken\\\":\\\"{refresh}\\\"}}\"}}\n"),
+                format!(
+                    "secrets = {{\"cline:clineAccountId\": {}}}\n",
+                    serde_json::to_string(&format!("{{\"refreshToken\":\"{refresh}\"}}")).unwrap()
+                ),
             ]
         }],
         "nbformat": 4
