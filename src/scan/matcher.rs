@@ -1,9 +1,11 @@
 //! The one compiled matcher that every source shares: it turns a blob's bytes into matches.
 //!
-//! A case-insensitive keyword automaton runs over the blob first; only the rules whose keywords
-//! occur run their regular expressions. Each candidate then passes the rule's filters (the
-//! shared placeholder list, entropy, nearby context), and where two rules found the same secret
-//! the one with the higher priority keeps it. Positions are computed only for what survives.
+//! A case-insensitive keyword automaton runs over the blob first (and stops as soon as every
+//! rule is triggered); only the rules whose keywords occur run their regular expressions. Each
+//! candidate then passes the filters: the shared placeholder list, unsigned JWTs, the rule's
+//! minimum entropy, the pattern's veto on its line and the pattern's (or rule's) context
+//! nearby. Where secrets found by several rules overlap, the highest priority keeps the place.
+//! Positions are computed only for what survives, in one forward pass over the text.
 
 use std::ops::Range;
 
