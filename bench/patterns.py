@@ -20,6 +20,9 @@ def one_line(pattern):
     # ripgrep joins its patterns into one alternation: flags become scoped groups and the
     # `secret` group (a name may occur once) becomes a plain group.
     joined = joined.replace("(?P<secret>", "(")
+    # ripgrep matches line by line and refuses a literal line break; a pattern that spans a
+    # line break (a YAML list under a key) is given to it as one line.
+    joined = joined.replace("\\r?\\n", "\\s")
     match = re.match(r"^\(\?([a-zA-Z-]+)\)", joined)
     if match:
         joined = f"(?{match.group(1)}:{joined[match.end():]})"
