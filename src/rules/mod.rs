@@ -115,7 +115,7 @@ pub struct Pattern {
 }
 
 /// Compiled context requirement of a rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Context {
     /// The evidence.
     pub pattern: Regex,
@@ -261,46 +261,14 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
         ));
     }
 
-    let compile_context = |context: &ContextSpec| -> Result<Context, RuleError> {
-        Ok(Context {
-            pattern: compile_regex(&context.pattern)
-                .map_err(|message| invalid(format!("context: {message}")))?,
-            lines: context.lines,
-        })
-    };
-    let context = spec.context.as_ref().map(compile_context).transpose()?;
-
+    let context = spec
+        .context
+        .as_ref()
+        .map(|context| compile_context(context).map_err(&invalid))
+        .transpose()?;
     let mut patterns = Vec::new();
     for pattern in spec.pattern.to_vec() {
-        let regex = compile_regex(pattern.regex()).map_err(invalid)?;
-        if !regex.capture_names().any(|name| name == Some("secret")) {
-            return Err(invalid(format!(
-                "pattern has no capture group named `secret`: {}",
-                pattern.regex()
-            )));
-        }
-        let (own_context, veto) = match &pattern {
-            PatternSpec::Plain(_) => (None, None),
-            PatternSpec::Detailed(detailed) => (
-                detailed.context.as_ref().map(compile_context).transpose()?,
-                detailed
-                    .veto
-                    .as_deref()
-                    .map(|veto| compile_regex(veto).map_err(|m| invalid(format!("veto: {m}"))))
-                    .transpose()?,
-            ),
-        };
-        let context = own_context.or_else(|| {
-            context.as_ref().map(|context| Context {
-                pattern: context.pattern.clone(),
-                lines: context.lines,
-            })
-        });
-        patterns.push(Pattern {
-            regex,
-            context,
-            veto,
-        });
+        patterns.push(compile_pattern(&pattern, context.as_ref()).map_err(&invalid)?);
     }
     if patterns.is_empty() {
         return Err(invalid("`pattern` is empty".into()));
@@ -349,6 +317,41 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
         priority: spec.priority,
         examples: spec.examples,
         negative_examples: spec.negative_examples,
+    })
+}
+
+fn compile_context(context: &ContextSpec) -> Result<Context, String> {
+    Ok(Context {
+        pattern: compile_regex(&context.pattern)
+            .map_err(|message| format!("context: {message}"))?,
+        lines: context.lines,
+    })
+}
+
+/// Compiles one pattern with its own context (or else the rule's) and veto.
+fn compile_pattern(spec: &PatternSpec, rule_context: Option<&Context>) -> Result<Pattern, String> {
+    let regex = compile_regex(spec.regex())?;
+    if !regex.capture_names().any(|name| name == Some("secret")) {
+        return Err(format!(
+            "pattern has no capture group named `secret`: {}",
+            spec.regex()
+        ));
+    }
+    let (context, veto) = match spec {
+        PatternSpec::Plain(_) => (None, None),
+        PatternSpec::Detailed(detailed) => (
+            detailed.context.as_ref().map(compile_context).transpose()?,
+            detailed
+                .veto
+                .as_deref()
+                .map(|veto| compile_regex(veto).map_err(|message| format!("veto: {message}")))
+                .transpose()?,
+        ),
+    };
+    Ok(Pattern {
+        regex,
+        context: context.or_else(|| rule_context.cloned()),
+        veto,
     })
 }
 
