@@ -59,21 +59,31 @@ python3 "$here/patterns.py" "$repo"/rules/*.toml > "$patterns"
 scan_cmd() { echo "$clinescan scan --format json $1 > /dev/null 2>&1 || true"; }
 rg_cmd() { echo "rg --hidden --no-messages -f $patterns $1 > /dev/null || true"; }
 
-# Prints the median wall time of clinescan and ripgrep on a tree, and their ratio.
+# Prints the median wall time of clinescan and ripgrep on a tree, and their ratio. The runs
+# are split into rounds that alternate the two tools, so that load from other processes on a
+# shared machine weighs on both alike.
 measure() {
-    local name="$1" tree="$2" export="$work/$1.hyperfine.json"
-    hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$export" \
-        --command-name clinescan "$(scan_cmd "$tree")" \
-        --command-name ripgrep "$(rg_cmd "$tree")" >&2
-    python3 - "$export" "$name" <<'PY'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-scan, rg = results["clinescan"], results["ripgrep"]
-cpu = lambda r: r["user"] + r["system"]
-print(f"{sys.argv[2]}: clinescan {scan['median']:.3f} s, ripgrep {rg['median']:.3f} s "
-      f"(wall medians), ratio clinescan/ripgrep {scan['median'] / rg['median']:.2f}; "
-      f"CPU (user+system means) {cpu(scan):.3f} s vs {cpu(rg):.3f} s, "
-      f"ratio {cpu(scan) / cpu(rg):.2f}")
+    local name="$1" tree="$2" rounds=3 round
+    local per_round=$(( (runs + rounds - 1) / rounds ))
+    for round in $(seq 1 "$rounds"); do
+        hyperfine --style basic --warmup 1 --runs "$per_round" \
+            --export-json "$work/$name.round$round.json" \
+            --command-name clinescan "$(scan_cmd "$tree")" \
+            --command-name ripgrep "$(rg_cmd "$tree")" >&2
+    done
+    python3 - "$name" "$work/$name".round*.json <<'PY'
+import json, statistics, sys
+times = {"clinescan": [], "ripgrep": []}
+cpu = {"clinescan": [], "ripgrep": []}
+for path in sys.argv[2:]:
+    for result in json.load(open(path))["results"]:
+        times[result["command"]].extend(result["times"])
+        cpu[result["command"]].append(result["user"] + result["system"])
+scan, rg = (statistics.median(times[tool]) for tool in ("clinescan", "ripgrep"))
+scan_cpu, rg_cpu = (statistics.mean(cpu[tool]) for tool in ("clinescan", "ripgrep"))
+print(f"{sys.argv[1]}: clinescan {scan:.3f} s, ripgrep {rg:.3f} s (wall medians of "
+      f"{len(times['clinescan'])} runs each), ratio clinescan/ripgrep {scan / rg:.2f}; "
+      f"CPU (user+system) {scan_cpu:.3f} s vs {rg_cpu:.3f} s, ratio {scan_cpu / rg_cpu:.2f}")
 PY
 }
 
