@@ -4,6 +4,7 @@ mod common;
 mod config;
 mod dotenv;
 mod report;
+mod rules;
 mod sarif;
 mod scan;
 mod suppress;
