@@ -5,7 +5,9 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    // Read at run time: a build script compiled in another checkout must not embed its rules.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let rules_dir = Path::new(&manifest_dir).join("rules");
     println!("cargo:rerun-if-changed={}", rules_dir.display());
 
     let mut files: Vec<_> = fs::read_dir(&rules_dir)

@@ -5,6 +5,7 @@
 //! could violate, naming the file and the rule in the error.
 
 pub mod check;
+pub mod jwt;
 pub mod model;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use regex::bytes::RegexBuilder;
 use serde::Serialize;
 
 pub use model::Severity;
-use model::{Example, PlaceholderSpec, RuleFile, RuleSpec};
+use model::{ContextSpec, Example, PatternSpec, PlaceholderSpec, RuleFile, RuleSpec};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -87,15 +88,13 @@ pub struct Rule {
     /// The file the rule came from (`<builtin>/name.toml` for shipped rules).
     pub source: PathBuf,
     /// The compiled patterns, each with a `secret` group.
-    pub patterns: Vec<Regex>,
+    pub patterns: Vec<Pattern>,
     /// Literals that must occur in a blob for the rule to run (lowercase).
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret, in bits per character.
     pub min_entropy: Option<f64>,
     /// When set, the rule applies only to matching paths.
     pub paths: Option<GlobSet>,
-    /// Evidence required near each match.
-    pub context: Option<Context>,
     /// Higher wins when two rules find the same secret.
     pub priority: i32,
     /// Examples that must match.
@@ -104,8 +103,19 @@ pub struct Rule {
     pub negative_examples: Vec<Example>,
 }
 
-/// Compiled context requirement of a rule.
+/// A compiled pattern with the filters that belong to it.
 #[derive(Debug)]
+pub struct Pattern {
+    /// The regular expression, with a `secret` group.
+    pub regex: Regex,
+    /// Evidence required near each match: the pattern's own, or else the rule's.
+    pub context: Option<Context>,
+    /// Drops a match when it matches the match's line.
+    pub veto: Option<Regex>,
+}
+
+/// Compiled context requirement of a rule.
+#[derive(Debug, Clone)]
 pub struct Context {
     /// The evidence.
     pub pattern: Regex,
@@ -251,28 +261,18 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
         ));
     }
 
+    let context = spec
+        .context
+        .as_ref()
+        .map(|context| compile_context(context).map_err(&invalid))
+        .transpose()?;
     let mut patterns = Vec::new();
-    for pattern in spec.pattern.as_slice() {
-        let regex = compile_regex(pattern).map_err(invalid)?;
-        if !regex.capture_names().any(|name| name == Some("secret")) {
-            return Err(invalid(format!(
-                "pattern has no capture group named `secret`: {pattern}"
-            )));
-        }
-        patterns.push(regex);
+    for pattern in spec.pattern.to_vec() {
+        patterns.push(compile_pattern(&pattern, context.as_ref()).map_err(&invalid)?);
     }
     if patterns.is_empty() {
         return Err(invalid("`pattern` is empty".into()));
     }
-
-    let context = match &spec.context {
-        Some(context) => Some(Context {
-            pattern: compile_regex(&context.pattern)
-                .map_err(|m| invalid(format!("context: {m}")))?,
-            lines: context.lines,
-        }),
-        None => None,
-    };
 
     let paths = if spec.paths.is_empty() {
         None
@@ -314,10 +314,44 @@ fn compile_rule(path: &Path, spec: RuleSpec) -> Result<Rule, RuleError> {
             .collect(),
         min_entropy: spec.min_entropy,
         paths,
-        context,
         priority: spec.priority,
         examples: spec.examples,
         negative_examples: spec.negative_examples,
+    })
+}
+
+fn compile_context(context: &ContextSpec) -> Result<Context, String> {
+    Ok(Context {
+        pattern: compile_regex(&context.pattern)
+            .map_err(|message| format!("context: {message}"))?,
+        lines: context.lines,
+    })
+}
+
+/// Compiles one pattern with its own context (or else the rule's) and veto.
+fn compile_pattern(spec: &PatternSpec, rule_context: Option<&Context>) -> Result<Pattern, String> {
+    let regex = compile_regex(spec.regex())?;
+    if !regex.capture_names().any(|name| name == Some("secret")) {
+        return Err(format!(
+            "pattern has no capture group named `secret`: {}",
+            spec.regex()
+        ));
+    }
+    let (context, veto) = match spec {
+        PatternSpec::Plain(_) => (None, None),
+        PatternSpec::Detailed(detailed) => (
+            detailed.context.as_ref().map(compile_context).transpose()?,
+            detailed
+                .veto
+                .as_deref()
+                .map(|veto| compile_regex(veto).map_err(|message| format!("veto: {message}")))
+                .transpose()?,
+        ),
+    };
+    Ok(Pattern {
+        regex,
+        context: context.or_else(|| rule_context.cloned()),
+        veto,
     })
 }
 
@@ -396,6 +430,45 @@ mod tests {
         let text = VALID.replace("[a-z0-9]{8}", "\\w{1000}\\w{1000}\\w{1000}");
         let error = load_text(&text).unwrap_err().to_string();
         assert!(error.contains("simplify"), "{error}");
+    }
+
+    #[test]
+    fn misspelt_key_in_a_pattern_table_is_named() {
+        let text = r#"
+            [[rule]]
+            id = "demo"
+            name = "Demo"
+            description = "demo"
+            severity = "high"
+            examples = ["key=abcd1234"]
+            negative_examples = ["key=short"]
+
+            [[rule.pattern]]
+            regx = 'key=(?P<secret>[a-z0-9]{8})'
+        "#;
+        let error = load_text(text).unwrap_err().to_string();
+        assert!(error.contains("unknown field `regx`"), "{error}");
+    }
+
+    #[test]
+    fn pattern_tables_carry_their_own_context_and_veto() {
+        let table = r#"
+            [[rule.pattern]]
+            regex = 'key=(?P<secret>[a-z0-9]{8})'
+            context = { pattern = 'near', lines = 1 }
+            veto = 'never'
+        "#;
+        let text = VALID.replace("pattern = 'key=(?P<secret>[a-z0-9]{8})'\n", "") + table;
+        let set = load_text(&text).expect("pattern tables load");
+        let pattern = &set.rules[0].patterns[0];
+        assert_eq!(
+            pattern.context.as_ref().map(|context| context.lines),
+            Some(1)
+        );
+        assert!(pattern
+            .veto
+            .as_ref()
+            .is_some_and(|veto| veto.is_match(b"never")));
     }
 
     #[test]

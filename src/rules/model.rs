@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
 /// One rule file: any number of rules and placeholder filters.
@@ -55,22 +56,108 @@ pub struct RuleSpec {
 }
 
 /// A single pattern or a list of alternatives.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Patterns {
     /// One regular expression.
     One(String),
-    /// Several regular expressions; a match of any of them counts.
-    Many(Vec<String>),
+    /// Several patterns; a match of any of them counts.
+    Many(Vec<PatternSpec>),
 }
 
 impl Patterns {
-    /// The patterns as a slice, whichever way they were written.
-    pub fn as_slice(&self) -> &[String] {
+    /// The patterns as a list, whichever way they were written.
+    pub fn to_vec(&self) -> Vec<PatternSpec> {
         match self {
-            Patterns::One(pattern) => std::slice::from_ref(pattern),
-            Patterns::Many(patterns) => patterns,
+            Patterns::One(pattern) => vec![PatternSpec::Plain(pattern.clone())],
+            Patterns::Many(patterns) => patterns.clone(),
         }
+    }
+}
+
+/// One pattern of a rule: a bare regular expression, or a table that gives the pattern its own
+/// evidence requirements (`[[rule.pattern]]`).
+#[derive(Debug, Clone)]
+pub enum PatternSpec {
+    /// A regular expression that uses the rule's `context`, if any.
+    Plain(String),
+    /// A regular expression with its own context and veto.
+    Detailed(DetailedPattern),
+}
+
+/// The table form of a pattern.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedPattern {
+    /// The regular expression, with the secret in a group named `secret`.
+    pub regex: String,
+    /// Evidence required near a match of this pattern (replaces the rule's `context`).
+    #[serde(default)]
+    pub context: Option<ContextSpec>,
+    /// A regular expression that, when it matches the line of a match, drops the match (for
+    /// example another vendor's variable name next to a shared key prefix).
+    #[serde(default)]
+    pub veto: Option<String>,
+}
+
+impl PatternSpec {
+    /// The regular expression.
+    pub fn regex(&self) -> &str {
+        match self {
+            PatternSpec::Plain(regex) => regex,
+            PatternSpec::Detailed(pattern) => &pattern.regex,
+        }
+    }
+}
+
+// Written by hand rather than `#[serde(untagged)]`, so that a misspelt key inside a
+// `[[rule.pattern]]` table is reported as such instead of as "no variant matched".
+impl<'de> Deserialize<'de> for Patterns {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = Patterns;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a regular expression or a list of patterns")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Patterns, E> {
+                Ok(Patterns::One(value.to_string()))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Patterns, A::Error> {
+                let mut patterns = Vec::new();
+                while let Some(pattern) = seq.next_element()? {
+                    patterns.push(pattern);
+                }
+                Ok(Patterns::Many(patterns))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for PatternSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = PatternSpec;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a regular expression or a table with `regex`")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<PatternSpec, E> {
+                Ok(PatternSpec::Plain(value.to_string()))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<PatternSpec, A::Error> {
+                let detailed =
+                    DetailedPattern::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(PatternSpec::Detailed(detailed))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

@@ -1,15 +1,18 @@
 //! The one compiled matcher that every source shares: it turns a blob's bytes into matches.
 //!
-//! A case-insensitive keyword automaton runs over the blob first; only the rules whose keywords
-//! occur run their regular expressions. Each candidate then passes the rule's filters (the
-//! shared placeholder list, entropy, nearby context), and where two rules found the same secret
-//! the one with the higher priority keeps it. Positions are computed only for what survives.
+//! A case-insensitive keyword automaton runs over the blob first (and stops as soon as every
+//! rule is triggered); only the rules whose keywords occur run their regular expressions. Each
+//! candidate then passes the filters: the shared placeholder list, unsigned JWTs, the rule's
+//! minimum entropy, the pattern's veto on its line and the pattern's (or rule's) context
+//! nearby. Where secrets found by several rules overlap, the highest priority keeps the place.
+//! Positions are computed only for what survives, in one forward pass over the text.
 
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::rules::{Rule, RuleSet};
+use crate::rules::jwt;
+use crate::rules::{Pattern, Rule, RuleSet};
 
 /// A line and column, both counted from 1; the column counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,9 +123,16 @@ impl Matcher {
             scratch.triggered[index] = true;
         }
         if let Some(automaton) = &self.keywords {
+            let mut untriggered = self.rules.rules.len() - self.unconditional.len();
             for found in automaton.find_overlapping_iter(text) {
                 for &index in &self.keyword_rules[found.pattern().as_usize()] {
-                    scratch.triggered[index] = true;
+                    if !scratch.triggered[index] {
+                        scratch.triggered[index] = true;
+                        untriggered -= 1;
+                    }
+                }
+                if untriggered == 0 {
+                    break;
                 }
             }
         }
@@ -161,12 +171,12 @@ impl Matcher {
 
     fn collect(&self, index: usize, rule: &Rule, text: &[u8], out: &mut Vec<Candidate>) {
         for pattern in &rule.patterns {
-            for captures in pattern.captures_iter(text) {
+            for captures in pattern.regex.captures_iter(text) {
                 let (Some(whole), Some(secret)) = (captures.get(0), captures.name("secret")) else {
                     continue;
                 };
                 let secret = trim_secret(text, secret.range());
-                if secret.is_empty() || !self.accepts(rule, text, &secret, whole.range()) {
+                if secret.is_empty() || !self.accepts(rule, pattern, text, &secret, whole.range()) {
                     continue;
                 }
                 out.push(Candidate {
@@ -181,12 +191,13 @@ impl Matcher {
     fn accepts(
         &self,
         rule: &Rule,
+        pattern: &Pattern,
         text: &[u8],
         secret: &Range<usize>,
         whole: Range<usize>,
     ) -> bool {
         let value = &text[secret.clone()];
-        if self.is_placeholder(value) {
+        if self.is_placeholder(value) || jwt::is_unsigned(value) {
             return false;
         }
         if rule
@@ -195,7 +206,12 @@ impl Matcher {
         {
             return false;
         }
-        match &rule.context {
+        if let Some(veto) = &pattern.veto {
+            if veto.is_match(line_at(text, secret.start)) {
+                return false;
+            }
+        }
+        match &pattern.context {
             Some(context) => {
                 let window = line_window(text, whole, context.lines);
                 context.pattern.is_match(&text[window])
@@ -359,6 +375,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::rules::check;
 
     fn matcher(rules: &str) -> Matcher {
         let mut set = RuleSet::default();
@@ -460,6 +477,69 @@ mod tests {
         let found = ids(&matcher, &text);
         assert_eq!(found[0].2, 1);
         assert_eq!(found[0].3, 100_001);
+    }
+
+    const TABLE_PATTERNS: &str = r#"
+        [[rule]]
+        id = "keyed"
+        name = "Keyed"
+        description = "d"
+        severity = "high"
+        keywords = ["key"]
+        examples = ["ACME_KEY=k_abcdef123456"]
+        negative_examples = ["k_abcdef123456"]
+
+        [[rule.pattern]]
+        regex = 'ACME_KEY=(?P<secret>k_[a-z0-9]{12})'
+
+        [[rule.pattern]]
+        regex = '(?P<secret>k_[a-z0-9]{12})'
+        context = { pattern = 'acme', lines = 0 }
+        veto = 'other'
+    "#;
+
+    #[test]
+    fn each_table_pattern_has_its_own_context_and_veto() {
+        let matcher = matcher(TABLE_PATTERNS);
+        assert_eq!(ids(&matcher, "ACME_KEY=k_abcdef123456").len(), 1);
+        assert_eq!(ids(&matcher, "key for acme: k_abcdef123456").len(), 1);
+        assert!(ids(&matcher, "key for acme\nk_abcdef123456").is_empty());
+        assert!(ids(&matcher, "acme key, other vendor: k_abcdef123456").is_empty());
+    }
+
+    #[test]
+    fn unsigned_jwts_are_never_reported() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "jwt"
+            name = "JWT"
+            description = "d"
+            severity = "high"
+            pattern = 'token=(?P<secret>[\w.:-]+)'
+            examples = ["token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"]
+            negative_examples = ["token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0."]
+        "#,
+        );
+        assert_eq!(check::check(&matcher), Vec::new());
+    }
+
+    #[test]
+    fn secrets_lose_trailing_quotes_backslashes_and_carriage_returns() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "loose"
+            name = "Loose"
+            description = "d"
+            severity = "low"
+            pattern = 'v=(?P<secret>\S+)'
+            examples = ["v=abc"]
+            negative_examples = ["w=abc"]
+        "#,
+        );
+        let found = ids(&matcher, "v=\"abcdef\\\"\r\n");
+        assert_eq!(found[0].1, "abcdef");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod history;
 mod precommit;
 mod repo;
 mod report;
+mod rules;
 mod sarif;
 mod scan;
 mod staged;
