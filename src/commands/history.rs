@@ -26,6 +26,7 @@ pub fn run(args: HistoryArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
                 .disabled_rules
                 .iter()
                 .any(|id| *id == hygiene_rule(HygieneRule::InHistory).id),
+            exclude: settings.exclude.clone(),
         },
     )?;
     super::execute(&source, &settings, "history", verbosity)

@@ -12,6 +12,11 @@ use crate::scan::staged::StagedSource;
 pub fn run(args: StagedArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
     let settings = Settings::resolve(&args.common, false, &git::config_root(&path)?)?;
-    let source = StagedSource::new(&path, settings.max_file_size, settings.threads)?;
+    let source = StagedSource::new(
+        &path,
+        settings.max_file_size,
+        settings.threads,
+        &settings.exclude,
+    )?;
     super::execute(&source, &settings, "staged", verbosity)
 }

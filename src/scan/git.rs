@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository};
+use ignore::overrides::{Override, OverrideBuilder};
 
 use super::{is_binary, SkipReason, Tally};
 use crate::finding::Commit;
@@ -61,6 +62,43 @@ pub fn config_root(path: &Path) -> Result<PathBuf, GitError> {
     let repository = open(path)?;
     let root = repository.workdir().unwrap_or(repository.path());
     Ok(root.to_path_buf())
+}
+
+/// The configured `exclude` globs (gitignore syntax, as in tree scans), matched against paths
+/// inside the repository: a path is left out when it or a folder holding it matches.
+#[derive(Debug, Default)]
+pub struct Exclusions(Option<Override>);
+
+impl Exclusions {
+    /// A matcher for the globs; none means nothing is left out.
+    pub fn new(globs: &[String]) -> Exclusions {
+        if globs.is_empty() {
+            return Exclusions(None);
+        }
+        let mut overrides = OverrideBuilder::new("/");
+        for glob in globs {
+            // Invalid globs were rejected when settings were read.
+            let _ = overrides.add(&format!("!{glob}"));
+        }
+        Exclusions(overrides.build().ok())
+    }
+
+    /// Whether `path` (relative to the repository root, `/`-separated) is left out.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        let Some(overrides) = &self.0 else {
+            return false;
+        };
+        let mut is_dir = false;
+        let mut current = Some(Path::new(path));
+        while let Some(path) = current.filter(|path| !path.as_os_str().is_empty()) {
+            if overrides.matched(path, is_dir).is_ignore() {
+                return true;
+            }
+            current = path.parent();
+            is_dir = true;
+        }
+        false
+    }
 }
 
 /// Sets libgit2 up for reading many objects once each. Objects are read through zlib, whose

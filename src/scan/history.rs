@@ -41,6 +41,8 @@ pub struct HistoryOptions {
     pub progress: bool,
     /// Report env files ever committed (`dotenv-in-history`).
     pub env_files: bool,
+    /// Paths to leave out (the configured `exclude` globs).
+    pub exclude: Vec<String>,
 }
 
 /// Every commit reachable from the selected starting points, and the blobs they hold.
@@ -231,8 +233,11 @@ impl Source for HistorySource {
             return Vec::new();
         };
         let repository = Repository::open(&self.git_dir).ok();
-        let env_files = self.options.env_files;
-        resolve::resolve(&index, repository.as_ref(), found, matcher, env_files)
+        let wanted = resolve::Wanted {
+            env_files: self.options.env_files,
+            exclusions: git::Exclusions::new(&self.options.exclude),
+        };
+        resolve::resolve(&index, repository.as_ref(), found, matcher, &wanted)
     }
 }
 

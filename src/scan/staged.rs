@@ -21,6 +21,7 @@ const PARALLEL_FROM: usize = 64;
 pub struct StagedSource {
     git_dir: PathBuf,
     staged: Vec<(String, Oid)>,
+    excluded: usize,
     max_file_size: u64,
     threads: usize,
 }
@@ -29,11 +30,12 @@ impl StagedSource {
     /// Opens the repository holding `path` and lists what is staged. An unreadable index or
     /// `HEAD` is an error here, before any work.
     /// Blobs over `max_file_size` are skipped and counted; `threads` read many staged files
-    /// in parallel (0: one per core).
+    /// in parallel (0: one per core); paths matching an `exclude` glob are left out.
     pub fn new(
         path: &std::path::Path,
         max_file_size: u64,
         threads: usize,
+        exclude: &[String],
     ) -> Result<StagedSource, GitError> {
         let repository = git::open(path)?;
         if repository.is_bare() {
@@ -41,10 +43,15 @@ impl StagedSource {
                 path: repository.path().to_path_buf(),
             });
         }
-        let staged = staged_blobs(&repository)?;
+        let exclusions = git::Exclusions::new(exclude);
+        let mut staged = staged_blobs(&repository)?;
+        let before = staged.len();
+        staged.retain(|(path, _)| !exclusions.is_excluded(path));
+        let excluded = before - staged.len();
         Ok(StagedSource {
             git_dir: repository.path().to_path_buf(),
             staged,
+            excluded,
             max_file_size,
             threads,
         })
@@ -100,9 +107,13 @@ fn staged_blobs(repository: &Repository) -> Result<Vec<(String, Oid)>, GitError>
 impl Source for StagedSource {
     fn scan(&self, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) -> Vec<Notice> {
         if self.staged.is_empty() {
+            let message = match self.excluded {
+                0 => "nothing is staged; nothing to scan".to_string(),
+                excluded => format!("all {excluded} staged files are excluded; nothing to scan"),
+            };
             return vec![Notice {
                 level: NoticeLevel::Note,
-                message: "nothing is staged; nothing to scan".into(),
+                message,
             }];
         }
         git::prepare_for_bulk_reads();

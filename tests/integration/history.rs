@@ -416,3 +416,25 @@ fn sarif_carries_the_provenance_and_keeps_fingerprints_across_new_commits() {
     assert_eq!(after["partialFingerprints"], before["partialFingerprints"]);
     assert_eq!(after["properties"]["provenance"]["other_commits"], 1);
 }
+
+#[test]
+fn configured_exclusions_leave_paths_out_of_the_history() {
+    let mut repo = TestRepo::new();
+    let key = Fake::new(311).cline_key();
+    let body = config_with(&key);
+    repo.stage("fixtures/keys.toml", &body);
+    repo.stage("fixtures/.env", "DEBUG=1\n");
+    repo.stage("app/settings.toml", &body);
+    repo.commit("Fixtures and a real leak of the same key");
+    repo.write(".clinescan.toml", "exclude = [\"fixtures/**\"]\n");
+
+    let (code, document, stderr) = history_json(&repo, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let paths: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["app/settings.toml"], "{document:#}");
+}

@@ -133,3 +133,18 @@ fn many_staged_files_are_all_scanned() {
         .stdout(predicate::str::contains("src/module_042.py"))
         .stderr(predicate::str::contains("100 files scanned"));
 }
+
+#[test]
+fn configured_exclusions_leave_staged_paths_out() {
+    let repo = TestRepo::new();
+    let key = Fake::new(407).cline_key();
+    repo.write(".clinescan.toml", "exclude = [\"fixtures/**\"]\n");
+    repo.stage("fixtures/keys.cfg", format!("CLINE_API_KEY={key}\n"));
+    staged(&repo)
+        .code(0)
+        .stderr(predicate::str::contains("all 1 staged files are excluded"));
+    repo.stage("src/app.cfg", format!("CLINE_API_KEY={key}\n"));
+    staged(&repo).code(1).stdout(
+        predicate::str::contains("src/app.cfg").and(predicate::str::contains("fixtures").not()),
+    );
+}

@@ -63,14 +63,23 @@ struct Merged {
     commits: Commits,
 }
 
-/// Expands, merges and annotates the findings of a history scan, adding one for each env file
-/// ever committed when `env_files_wanted`.
+/// What to report besides secrets, and which paths to leave out.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    /// Report each env file ever committed (`dotenv-in-history`).
+    pub env_files: bool,
+    /// Paths whose findings are left out.
+    pub exclusions: crate::scan::git::Exclusions,
+}
+
+/// Expands, merges and annotates the findings of a history scan, leaving out excluded paths
+/// and adding one finding for each env file ever committed when wanted.
 pub fn resolve(
     index: &HistoryIndex,
     repository: Option<&Repository>,
     mut found: Vec<Found>,
     matcher: &Matcher,
-    env_files_wanted: bool,
+    wanted_findings: &Wanted,
 ) -> Vec<Finding> {
     // One finding per blob, rule and secret: the earliest line in the blob.
     found.sort_by(|a, b| {
@@ -100,8 +109,12 @@ pub fn resolve(
     let mut by_blob: HashMap<u32, Vec<(Rc<str>, Commits)>> = HashMap::new();
     let mut env_files: BTreeMap<Rc<str>, Commits> = BTreeMap::new();
     let mut at: HashMap<(u32, Rc<str>), usize> = HashMap::new();
-    let is_env_file = |path: &str| env_files_wanted && is_hygiene_subject(path);
+    let is_env_file = |path: &str| wanted_findings.env_files && is_hygiene_subject(path);
+    let exclusions = &wanted_findings.exclusions;
     index.places(&wanted, &is_env_file, &mut |commit, path, blob| {
+        if exclusions.is_excluded(path) {
+            return;
+        }
         if is_env_file(path) {
             env_files.entry(path.clone()).or_default().add(commit);
         }
