@@ -167,7 +167,10 @@ impl HistorySource {
                     }
                     bar.inc(1);
                     if bar.position().is_multiple_of(64) {
-                        bar.set_message(format!("{} MiB", tally.bytes() >> 20));
+                        let mebibytes = tally.bytes() as f64 / (1024.0 * 1024.0);
+                        let seconds = bar.elapsed().as_secs_f64().max(0.001);
+                        let rate = mebibytes / seconds;
+                        bar.set_message(format!("{mebibytes:.0} MiB at {rate:.0} MiB/s"));
                     }
                 });
         });
@@ -250,7 +253,7 @@ fn progress_bar(visible: bool, length: Option<u64>) -> ProgressBar {
         Some(length) => {
             let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} blobs, {msg} ({per_sec}, {eta} left)",
+                "{bar:30} {pos}/{len} blobs, {msg}, {eta} left",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
