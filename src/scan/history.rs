@@ -252,10 +252,9 @@ fn progress_bar(visible: bool, length: Option<u64>) -> ProgressBar {
     let bar = match length {
         Some(length) => {
             let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} blobs, {msg}, {eta} left",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} blobs, {msg}, {eta} left")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         }
