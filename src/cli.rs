@@ -100,7 +100,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     pub verify_concurrency: Option<usize>,
     /// Per-request timeout in seconds during --verify.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub verify_timeout: Option<f64>,
     /// Which findings make the exit code 1.
     #[arg(long, value_enum)]
@@ -193,4 +193,16 @@ pub struct ConfigArgs {
     /// The flags of a scan, to see how they combine with the file.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Parses a timeout: a finite number of seconds above zero and at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(seconds)
+    } else {
+        Err("the timeout must be a number of seconds above 0 and at most 86400".to_string())
+    }
 }

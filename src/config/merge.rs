@@ -294,8 +294,10 @@ fn verify_settings(
         10.0,
     );
     if let (Some(config), Some(written)) = (config, &file.timeout) {
-        if !(written.get_ref().is_finite() && *written.get_ref() > 0.0) {
-            let message = "the timeout must be a positive number of seconds".to_string();
+        let seconds = *written.get_ref();
+        if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
+            let message =
+                "the timeout must be a number of seconds above 0 and at most 86400".to_string();
             return Err(config.invalid(&written.span(), "verify.timeout", message));
         }
     }

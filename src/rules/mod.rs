@@ -30,7 +30,7 @@ const REGEX_SIZE_LIMIT: usize = 8 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     /// The file or folder could not be read.
-    #[error("cannot read rule file `{path}`: {source}")]
+    #[error("cannot read rule file `{path}`")]
     Read {
         /// The file or folder.
         path: PathBuf,

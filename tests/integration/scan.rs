@@ -115,3 +115,33 @@ fn a_bad_rule_file_is_an_error_naming_the_file() {
         .code(2)
         .stderr(predicate::str::contains("bad.toml"));
 }
+
+#[test]
+fn a_timeout_that_is_not_a_positive_finite_number_is_refused() {
+    let dir = TempDir::new().unwrap();
+    for bad in ["inf", "0", "-1", "NaN", "soon"] {
+        clinescan()
+            .arg("scan")
+            .arg(format!("--verify-timeout={bad}"))
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--verify-timeout"));
+    }
+}
+
+#[test]
+fn a_missing_rule_file_names_the_file_and_the_reason_once() {
+    let dir = TempDir::new().unwrap();
+    let output = clinescan()
+        .arg("scan")
+        .arg("--rules")
+        .arg(dir.path().join("absent.toml"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("absent.toml"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
