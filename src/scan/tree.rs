@@ -27,6 +27,9 @@ use super::matcher::Matcher;
 use super::{is_binary, Blob, Found, Notice, Origin, SkipReason, Source, Tally};
 use crate::finding::Finding;
 
+/// The largest read buffer a walker thread keeps between files; a larger one is freed.
+const KEPT_BUFFER: usize = 16 << 20;
+
 /// Files and folders on disk.
 #[derive(Debug)]
 pub struct TreeSource {
@@ -366,6 +369,11 @@ impl TreeSource {
             path: &shown,
             origin: Origin::WorkTree,
         });
+        if buffer.capacity() > KEPT_BUFFER {
+            // One huge file (under a raised `--max-file-size`) must not pin its size in memory
+            // for the rest of the walk, once per thread.
+            *buffer = Vec::new();
+        }
     }
 }
 

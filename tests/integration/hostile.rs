@@ -120,7 +120,7 @@ fn a_single_200_mb_line_is_skipped_by_default_and_searched_when_the_limit_allows
     for _ in 0..repeats {
         file.write_all(filler.as_bytes()).unwrap();
     }
-    write!(file, "CLINE_API_KEY={key}\n").unwrap();
+    writeln!(file, "CLINE_API_KEY={key}").unwrap();
     drop(file);
     let column = (repeats * filler.len() + "CLINE_API_KEY=".len() + 1) as u64;
 
@@ -327,8 +327,12 @@ fn unreadable_files_and_unlistable_folders_make_the_scan_incomplete() {
     write(dir.path(), "ok.txt", "fine\n");
     write(dir.path(), "locked.txt", "content\n");
     write(dir.path(), "closed/inner.txt", "content\n");
-    fs::set_permissions(dir.path().join("locked.txt"), fs::Permissions::from_mode(0)).unwrap();
-    fs::set_permissions(dir.path().join("closed"), fs::Permissions::from_mode(0)).unwrap();
+    fs::set_permissions(
+        dir.path().join("locked.txt"),
+        fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    fs::set_permissions(dir.path().join("closed"), fs::Permissions::from_mode(0o000)).unwrap();
 
     let binary = assert_cmd::cargo::cargo_bin("clinescan");
     let mut command = StdCommand::new(binary);
