@@ -367,6 +367,25 @@ fn read_errors_that_root_gets_too_are_failures_named_on_stderr() {
                 ))
                 .and(predicate::str::contains("the scan is incomplete")),
         );
+
+    // Folders nested past the longest path the system accepts, built one `cd` at a time.
+    let deep = TempDir::new().unwrap();
+    let script = "n=$(printf 'd%.0s' $(seq 200)); for i in $(seq 25); do mkdir $n && cd $n; done; \
+                  echo hidden > deep.txt";
+    let status = StdCommand::new("sh")
+        .args(["-c", script])
+        .current_dir(deep.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    bounded()
+        .arg("scan")
+        .arg(deep.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "could not be read: file name too long",
+        ));
 }
 
 #[test]
