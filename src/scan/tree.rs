@@ -510,24 +510,33 @@ fn unsafe_ancestor(root: &Path, is_dir: bool) -> Option<PathBuf> {
         (false, _) => Path::new("."),
     };
     let absolute = fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
-    absolute
-        .ancestors()
-        .find_map(|folder| special_ignore_file(folder).map(|name| folder.join(name)))
+    absolute.ancestors().find_map(|folder| {
+        let exclude = folder.join(".git/info/exclude");
+        match special_ignore_file(folder) {
+            Some(name) => Some(folder.join(name)),
+            None => is_special(&exclude).then_some(exclude),
+        }
+    })
 }
 
 /// The name of an ignore file in `folder` that exists but is not a regular file (nor a link
 /// to one), if any: the walker would open it, and a FIFO would block it for ever.
 fn special_ignore_file(folder: &Path) -> Option<&'static str> {
-    [".gitignore", ".ignore"].into_iter().find(|name| {
-        let path = folder.join(name);
-        match fs::symlink_metadata(&path) {
-            Ok(metadata) if metadata.is_symlink() => {
-                fs::metadata(&path).is_ok_and(|target| !target.is_file())
-            }
-            Ok(metadata) => !metadata.is_file(),
-            Err(_) => false,
+    [".gitignore", ".ignore"]
+        .into_iter()
+        .find(|name| is_special(&folder.join(name)))
+}
+
+/// Whether `path` exists and is neither a regular file nor a link to one: opening it could
+/// block for ever (a FIFO) or fail.
+pub fn is_special(path: &Path) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_symlink() => {
+            fs::metadata(path).is_ok_and(|target| !target.is_file())
         }
-    })
+        Ok(metadata) => !metadata.is_file(),
+        Err(_) => false,
+    }
 }
 
 /// A path as `/`-separated text for people and reports, on one line and unambiguous: control

@@ -262,6 +262,18 @@ fn an_ignore_file_that_is_a_fifo_leaves_its_folder_out_as_unreadable() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/.ignore` is not a regular file"));
+
+    // Nor does `--fix-gitignore` open a root `.gitignore` that is a FIFO.
+    fs::remove_file(dir.path().join(".ignore")).unwrap();
+    mkfifo(&dir.path().join(".gitignore"));
+    bounded()
+        .args(["scan", "--fix-gitignore"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/.gitignore`: it is not a regular file",
+        ));
 }
 
 #[test]
