@@ -142,9 +142,9 @@ impl TreeSource {
             .follow_links(false);
         let unsafe_folders = Arc::new(Mutex::new(Vec::new()));
         let found = Arc::clone(&unsafe_folders);
-        let guard = self.options.respect_ignore;
+        // Also with `--no-ignore`: git reads the same files to classify env files.
         builder.filter_entry(move |entry| {
-            entry.file_name() != ".git" && !(guard && has_unsafe_ignore_file(entry, &found))
+            entry.file_name() != ".git" && !has_unsafe_ignore_file(entry, &found)
         });
         if let Some(exclusions) = &scan.exclusions {
             builder.overrides(exclusions.clone());

@@ -254,6 +254,15 @@ fn an_ignore_file_that_is_a_fifo_leaves_its_folder_out_as_unreadable() {
                 .and(predicate::str::contains("the scan is incomplete")),
         );
 
+    // Without ignore rules too, since git reads them to classify the env files below.
+    write(dir.path(), "sub/.env", "A=1\n");
+    bounded()
+        .args(["scan", "--no-ignore"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("error: `sub` could not be read"));
+
     // At the top of the work tree, git itself would block on it: the root is not scanned.
     mkfifo(&dir.path().join(".ignore"));
     bounded()
