@@ -1,7 +1,7 @@
 //! `clinescan baseline`: scan like `scan` and write the fingerprints of the findings, so that
 //! a later `--baseline FILE` lets only new findings fail.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -27,6 +27,8 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
         args.paths
     };
     let settings = Settings::resolve_without_baseline(&args.common, args.no_ignore, &paths[0])?;
+    // Open the output first: a bad path must fail before the work, not after it.
+    let mut output = super::open_output(settings.output.as_deref(), false)?;
     let source = super::scan::tree_source(paths, &settings);
     let matcher = super::load_matcher(&settings)?;
     let tally = Tally::default();
@@ -40,14 +42,10 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
         .collect();
     let text = suppress::render_baseline(active.iter().copied());
     let count = text.lines().count() - 1;
-    match &settings.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write the baseline to `{}`", path.display()))?,
-        None => io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("cannot write the baseline")?,
-    }
+    output
+        .write_all(text.as_bytes())
+        .and_then(|()| output.flush())
+        .context("cannot write the baseline")?;
 
     let unreadable: Vec<_> = tally
         .skipped()

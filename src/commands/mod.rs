@@ -126,12 +126,18 @@ pub fn use_color(stream: &impl IsTerminal) -> bool {
     stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
-/// Opens the report destination: stdout, or a file that is created (or truncated) now. A
-/// report with full secrets is readable by its owner only.
-fn open_output(path: Option<&Path>, show_secrets: bool) -> anyhow::Result<Box<dyn Write>> {
+/// Opens the report destination: stdout, or a file that is created (or truncated) now, so that
+/// a path that cannot be written fails before the scan. A report with full secrets is readable
+/// by its owner only: a new file is created `0600`, and an existing file with wider permissions
+/// is tightened to `0600`, with a warning.
+pub fn open_output(path: Option<&Path>, show_secrets: bool) -> anyhow::Result<Box<dyn Write>> {
     let Some(path) = path else {
         return Ok(Box::new(io::BufWriter::new(io::stdout().lock())));
     };
+    let cannot = || format!("cannot write the report to `{}`", path.display());
+    if path.is_dir() {
+        anyhow::bail!("{}: it is a folder; name a file", cannot());
+    }
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -139,9 +145,33 @@ fn open_output(path: Option<&Path>, show_secrets: bool) -> anyhow::Result<Box<dy
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    let lowercase = |error: io::Error| anyhow::anyhow!("{}: {}", cannot(), lowercase(&error));
+    let file: File = options.open(path).map_err(lowercase)?;
+    #[cfg(unix)]
+    if show_secrets {
+        restrict_to_owner(&file, path).map_err(lowercase)?;
+    }
     let _ = show_secrets;
-    let file: File = options
-        .open(path)
-        .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
     Ok(Box::new(io::BufWriter::new(file)))
+}
+
+/// An I/O error as a lowercase message, as the house style writes them.
+fn lowercase(error: &io::Error) -> String {
+    error.to_string().to_lowercase()
+}
+
+/// Narrows an existing report file that others may read to `0600`, saying so.
+#[cfg(unix)]
+fn restrict_to_owner(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        tracing::warn!(
+            "`{}` was readable by others (mode {mode:o}); it now holds full secrets, so its \
+             mode was narrowed to 600",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -11,11 +11,11 @@
 //! files are checked for hygiene ([`super::dotenv`]): the findings join the secrets found.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{WalkBuilder, WalkState};
@@ -26,6 +26,9 @@ use super::envfile::is_env_file;
 use super::matcher::Matcher;
 use super::{is_binary, Blob, Found, Notice, Origin, SkipReason, Source, Tally};
 use crate::finding::Finding;
+
+/// The largest read buffer a walker thread keeps between files; a larger one is freed.
+const KEPT_BUFFER: usize = 16 << 20;
 
 /// Files and folders on disk.
 #[derive(Debug)]
@@ -117,9 +120,9 @@ impl TreeSource {
         } else {
             path.strip_prefix("./").unwrap_or(path)
         };
-        let mut text = shown.to_string_lossy().replace('\\', "/");
+        let mut text = escape_path(shown);
         if text.is_empty() {
-            text = path.to_string_lossy().into_owned();
+            text = escape_path(path);
         }
         text
     }
@@ -135,9 +138,14 @@ impl TreeSource {
             .git_global(self.options.respect_ignore)
             .git_exclude(self.options.respect_ignore)
             .require_git(true)
-            .follow_links(false)
             .threads(self.options.threads)
-            .filter_entry(|entry| entry.file_name() != ".git");
+            .follow_links(false);
+        let unsafe_folders = Arc::new(Mutex::new(Vec::new()));
+        let found = Arc::clone(&unsafe_folders);
+        // Also with `--no-ignore`: git reads the same files to classify env files.
+        builder.filter_entry(move |entry| {
+            entry.file_name() != ".git" && !has_unsafe_ignore_file(entry, &found)
+        });
         if let Some(exclusions) = &scan.exclusions {
             builder.overrides(exclusions.clone());
         }
@@ -157,6 +165,11 @@ impl TreeSource {
                 WalkState::Continue
             })
         });
+        for (folder, name) in std::mem::take(&mut *unsafe_folders.lock().expect("folders lock")) {
+            let error = format!("its `{name}` is not a regular file, so it was not walked");
+            let shown = self.display_path(root, true, &folder);
+            tally.skip(shown, SkipReason::Unreadable { error });
+        }
     }
 
     /// The tracked regular files that a root covers and `--exclude` does not leave out.
@@ -180,10 +193,9 @@ impl TreeSource {
             (false, None) => Path::new(""),
         };
         let shown = if self.roots.len() == 1 && scan.is_dir {
-            relative.to_string_lossy().replace('\\', "/")
+            escape_path(relative)
         } else {
-            let joined = folder.join(relative);
-            joined.to_string_lossy().replace('\\', "/")
+            escape_path(&folder.join(relative))
         };
         dotenv::normalise(&shown)
     }
@@ -264,6 +276,9 @@ impl TreeSource {
         };
         let kind = metadata.file_type();
         if kind.is_symlink() {
+            if let Ok(target) = fs::read_link(path) {
+                tracing::debug!("`{shown}` links to `{}`; not followed", target.display());
+            }
             let reason = match fs::metadata(path) {
                 Ok(_) => SkipReason::Symlink,
                 Err(_) => SkipReason::BrokenSymlink,
@@ -338,8 +353,8 @@ impl TreeSource {
         }
 
         buffer.clear();
-        if let Err(error) = read_bounded(path, limit, buffer) {
-            return tally.skip(shown, unreadable(&error));
+        if let Err(reason) = read_bounded(path, limit, buffer) {
+            return tally.skip(shown, reason);
         }
         if buffer.len() as u64 > limit {
             let size = buffer.len() as u64;
@@ -354,6 +369,11 @@ impl TreeSource {
             path: &shown,
             origin: Origin::WorkTree,
         });
+        if buffer.capacity() > KEPT_BUFFER {
+            // One huge file (under a raised `--max-file-size`) must not pin its size in memory
+            // for the rest of the walk, once per thread.
+            *buffer = Vec::new();
+        }
     }
 }
 
@@ -370,6 +390,14 @@ impl Source for TreeSource {
                     continue;
                 }
             };
+            if let Some(path) = unsafe_ancestor(root, is_dir) {
+                let error = format!(
+                    "`{}` is not a regular file, and the walker or git would block reading it",
+                    path.display()
+                );
+                tally.skip(root.to_string_lossy(), SkipReason::Unreadable { error });
+                continue;
+            }
             let git = match self.options.hygiene {
                 true => dotenv::discover_for_root(root, is_dir, &mut outside, &mut notices),
                 false => None,
@@ -421,11 +449,123 @@ impl Source for TreeSource {
 }
 
 /// Reads at most `limit + 1` bytes, so that a file that grew after its size was checked
-/// cannot make the scan read without bound.
-fn read_bounded(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> io::Result<()> {
-    let file = File::open(path)?;
-    file.take(limit.saturating_add(1)).read_to_end(buffer)?;
+/// cannot make the scan read without bound. The file is opened without following a symbolic
+/// link and without blocking, then checked to be a regular file: a path swapped for a FIFO,
+/// a link or a folder after it was listed is skipped, never read.
+fn read_bounded(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<(), SkipReason> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
+    }
+    let file = options
+        .open(path)
+        .map_err(|error| match error.raw_os_error() {
+            #[cfg(unix)]
+            Some(libc::ELOOP) => SkipReason::Symlink,
+            _ => unreadable(&error),
+        })?;
+    let kind = file
+        .metadata()
+        .map_err(|error| unreadable(&error))?
+        .file_type();
+    if kind.is_dir() {
+        let error = "it was replaced by a folder before it could be read".to_string();
+        return Err(SkipReason::Unreadable { error });
+    }
+    if !kind.is_file() {
+        return Err(SkipReason::NotAFile);
+    }
+    file.take(limit.saturating_add(1))
+        .read_to_end(buffer)
+        .map_err(|error| unreadable(&error))?;
     Ok(())
+}
+
+/// Whether the folder the walker is about to enter holds an ignore file that is not a regular
+/// file; such a folder is recorded in `found` and left out.
+fn has_unsafe_ignore_file(
+    entry: &ignore::DirEntry,
+    found: &Mutex<Vec<(PathBuf, &'static str)>>,
+) -> bool {
+    if !entry.file_type().is_some_and(|kind| kind.is_dir()) {
+        return false;
+    }
+    let Some(name) = special_ignore_file(entry.path()) else {
+        return false;
+    };
+    let folder = entry.path().to_path_buf();
+    found.lock().expect("folders lock").push((folder, name));
+    true
+}
+
+/// An ignore file in the folder of a root or a folder above it that is not a regular file:
+/// the walker reads those of the folders above, and git reads them to answer `check-ignore`.
+fn unsafe_ancestor(root: &Path, is_dir: bool) -> Option<PathBuf> {
+    let folder = match (is_dir, root.parent()) {
+        (true, _) => root,
+        (false, Some(parent)) if !parent.as_os_str().is_empty() => parent,
+        (false, _) => Path::new("."),
+    };
+    let absolute = fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    absolute.ancestors().find_map(|folder| {
+        let exclude = folder.join(".git/info/exclude");
+        match special_ignore_file(folder) {
+            Some(name) => Some(folder.join(name)),
+            None => is_special(&exclude).then_some(exclude),
+        }
+    })
+}
+
+/// The name of an ignore file in `folder` that exists but is not a regular file (nor a link
+/// to one), if any: the walker would open it, and a FIFO would block it for ever.
+fn special_ignore_file(folder: &Path) -> Option<&'static str> {
+    [".gitignore", ".ignore"]
+        .into_iter()
+        .find(|name| is_special(&folder.join(name)))
+}
+
+/// Whether `path` exists and is neither a regular file nor a link to one: opening it could
+/// block for ever (a FIFO) or fail.
+pub fn is_special(path: &Path) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_symlink() => {
+            fs::metadata(path).is_ok_and(|target| !target.is_file())
+        }
+        Ok(metadata) => !metadata.is_file(),
+        Err(_) => false,
+    }
+}
+
+/// A path as `/`-separated text for people and reports, on one line and unambiguous: control
+/// characters are written as escapes (`\n`, `\t`, `\u{1b}`), bytes that are not UTF-8 as
+/// `\xff`, and a backslash in a name as `\\`.
+pub fn escape_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let lossy = path.to_string_lossy().replace('\\', "/");
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for character in chunk.valid().chars() {
+            match character {
+                '\n' => text.push_str("\\n"),
+                '\r' => text.push_str("\\r"),
+                '\t' => text.push_str("\\t"),
+                '\\' => text.push_str("\\\\"),
+                control if control.is_control() => text.extend(control.escape_unicode()),
+                other => text.push(other),
+            }
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 fn unreadable(error: &io::Error) -> SkipReason {
@@ -462,5 +602,64 @@ fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
         }
         ignore::Error::Loop { child, .. } => Some(child),
         _ => None,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_swapped_after_listing_is_skipped_not_read() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut buffer = Vec::new();
+
+        let fifo = dir.path().join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Opened without blocking and refused: a blocking open would never return here.
+        assert_eq!(
+            read_bounded(&fifo, 100, &mut buffer),
+            Err(SkipReason::NotAFile)
+        );
+
+        let gone = read_bounded(&dir.path().join("gone"), 100, &mut buffer);
+        let error = "it disappeared before it could be read".to_string();
+        assert_eq!(gone, Err(SkipReason::Unreadable { error }));
+
+        let folder = read_bounded(dir.path(), 100, &mut buffer);
+        assert!(
+            matches!(folder, Err(SkipReason::Unreadable { error }) if error.contains("folder"))
+        );
+
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        assert_eq!(
+            read_bounded(&link, 100, &mut buffer),
+            Err(SkipReason::Symlink)
+        );
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn read_stops_one_byte_past_the_limit() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("grown.txt");
+        fs::write(&path, "x".repeat(50)).unwrap();
+        let mut buffer = Vec::new();
+        read_bounded(&path, 10, &mut buffer).unwrap();
+        assert_eq!(buffer.len(), 11);
+    }
+
+    #[test]
+    fn odd_names_are_escaped_on_one_line() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"a b\nc\t\x1b\xffd.env");
+        assert_eq!(escape_path(Path::new(name)), "a b\\nc\\t\\u{1b}\\xffd.env");
+        assert_eq!(escape_path(Path::new("back\\slash")), "back\\\\slash");
+        assert_eq!(escape_path(Path::new("plain/é.txt")), "plain/é.txt");
     }
 }

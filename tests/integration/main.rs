@@ -4,6 +4,8 @@ mod common;
 mod config;
 mod dotenv;
 mod history;
+mod hostile;
+mod output_path;
 mod precommit;
 mod repo;
 mod report;

@@ -99,6 +99,15 @@ pub fn fix_gitignore(base: &Path) -> Result<FixOutcome, DotenvError> {
     let Some(tree) = WorkTree::discover(base)? else {
         return Ok(FixOutcome::NotAWorkTree);
     };
+    let gitignore = tree.workdir().join(".gitignore");
+    if crate::scan::tree::is_special(&gitignore) {
+        // Git would block reading a FIFO there, and so would appending to it.
+        let source = io::Error::other("it is not a regular file");
+        return Err(DotenvError::Gitignore {
+            path: gitignore,
+            source,
+        });
+    }
     if tree.ignores_root_dotenv() {
         return Ok(FixOutcome::AlreadyIgnored {
             workdir: tree.workdir().to_path_buf(),
