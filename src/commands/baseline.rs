@@ -56,14 +56,8 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
         || notices
             .iter()
             .any(|notice| notice.level == NoticeLevel::Error);
+    super::print_problems(&notices, &unreadable, verbosity.quiet);
     if !verbosity.quiet {
-        for notice in &notices {
-            let level = serde_json::to_value(notice.level).unwrap_or_default();
-            eprintln!("{}: {}", level.as_str().unwrap_or("note"), notice.message);
-        }
-        for skipped in &unreadable {
-            eprintln!("error: `{}` {}", skipped.path, skipped.reason.describe());
-        }
         let place = settings
             .output
             .as_ref()

@@ -18,7 +18,7 @@ use crate::cli::{Cli, Command, Verbosity};
 use crate::config::Settings;
 use crate::report::{text, Report, Summary, WriteOptions};
 use crate::rules::RuleSet;
-use crate::scan::{collect, matcher::Matcher, Source, Tally};
+use crate::scan::{collect, matcher::Matcher, Notice, NoticeLevel, Skipped, Source, Tally};
 use crate::{suppress, verify};
 
 /// Runs the command line and returns the process exit code.
@@ -99,24 +99,24 @@ pub fn execute(
         .context("cannot write the report")?;
     output.flush().context("cannot write the report")?;
 
+    print_problems(&report.notices, &report.summary.skipped, verbosity.quiet);
     if !verbosity.quiet {
-        print_notices(&report);
         eprintln!("{}", text::summary(&report));
     }
     Ok(report.exit_code(settings.fail_on))
 }
 
-fn print_notices(report: &Report) {
-    for notice in &report.notices {
+/// Prints notices and unreadable inputs on stderr: errors always, warnings and notes unless
+/// `quiet`.
+pub fn print_problems(notices: &[Notice], skipped: &[Skipped], quiet: bool) {
+    for notice in notices {
+        if quiet && notice.level != NoticeLevel::Error {
+            continue;
+        }
         let level = serde_json::to_value(notice.level).unwrap_or_default();
         eprintln!("{}: {}", level.as_str().unwrap_or("note"), notice.message);
     }
-    for skipped in report
-        .summary
-        .skipped
-        .iter()
-        .filter(|skipped| skipped.reason.is_failure())
-    {
+    for skipped in skipped.iter().filter(|skipped| skipped.reason.is_failure()) {
         eprintln!("error: `{}` {}", skipped.path, skipped.reason.describe());
     }
 }

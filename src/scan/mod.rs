@@ -138,7 +138,8 @@ impl Tally {
                 self.binary.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            SkipReason::Unreadable { error } => tracing::warn!("`{path}` {error}"),
+            // Named on stderr once, with the others, when the scan ends.
+            SkipReason::Unreadable { error } => tracing::debug!("`{path}` {error}"),
             other => tracing::debug!("skipping `{path}`: {}", other.describe()),
         }
         self.skipped

@@ -145,3 +145,25 @@ fn a_missing_rule_file_names_the_file_and_the_reason_once() {
     assert!(stderr.contains("absent.toml"), "{stderr}");
     assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
+
+#[test]
+fn an_unreadable_input_is_named_once_even_when_quiet() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("gone.txt");
+    for quiet in [false, true] {
+        let mut command = clinescan();
+        command.arg("scan").arg(&missing);
+        if quiet {
+            command.arg("-q");
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr.matches("gone.txt").count(),
+            1,
+            "quiet={quiet}: {stderr}"
+        );
+        assert!(stderr.starts_with("error: "), "quiet={quiet}: {stderr}");
+    }
+}
