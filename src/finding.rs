@@ -167,6 +167,9 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
     /// The allow marker on the finding's line, if any; suppression decides whether it counts.
     pub allow_marker: Option<&'static str>,
+    /// What to do about this finding in particular, where the rule's description is not
+    /// enough: hygiene findings carry the exact command or line that fixes them.
+    pub message: Option<String>,
 }
 
 impl Finding {
@@ -183,6 +186,7 @@ impl Finding {
             provenance: None,
             verification: None,
             suppression: None,
+            message: None,
         }
     }
 
@@ -199,6 +203,7 @@ impl Finding {
             provenance: None,
             verification: None,
             suppression: None,
+            message: None,
         }
     }
 

@@ -72,6 +72,8 @@ struct JsonFinding<'a> {
     provenance: Option<&'a Provenance>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<&'a Verification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -91,6 +93,7 @@ impl<'a> JsonFinding<'a> {
             suppression: finding.suppression.as_ref(),
             provenance: finding.provenance.as_ref(),
             verification: finding.verification.as_ref(),
+            message: finding.message.as_deref(),
         }
     }
 }

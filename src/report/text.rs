@@ -107,6 +107,9 @@ fn write_finding(finding: &Finding, options: WriteOptions, out: &mut dyn Write) 
     writeln!(out)?;
 
     let indent = "           ";
+    if let Some(message) = &finding.message {
+        writeln!(out, "{indent}{message}")?;
+    }
     match &finding.verification {
         Some(Verification::Live { key_id }) => {
             let line = match key_id {

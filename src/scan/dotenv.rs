@@ -125,28 +125,21 @@ pub struct RootFacts {
     pub disabled_rules: Vec<String>,
 }
 
-/// The hygiene findings for one root, each followed by a note saying how to fix it. `shown`
-/// maps a path relative to the scan folder to the path findings show.
-pub fn check(
-    tree: &WorkTree,
-    facts: &RootFacts,
-    shown: &dyn Fn(&Path) -> String,
-    notices: &mut Vec<Notice>,
-) -> Vec<Finding> {
+/// The hygiene findings for one root, each with a message saying how to fix it. `shown` maps a
+/// path relative to the scan folder to the path findings show.
+pub fn check(tree: &WorkTree, facts: &RootFacts, shown: &dyn Fn(&Path) -> String) -> Vec<Finding> {
     let folder = tree.scan_folder();
     let mut findings = Vec::new();
-    let mut report = |rule: HygieneRule, subject: &Subject, notices: &mut Vec<Notice>| {
+    let mut report = |rule: HygieneRule, subject: &Subject| {
         let info = hygiene_rule(rule);
         if facts.disabled_rules.contains(&info.id) {
             return;
         }
         let place = shown(&subject.relative);
+        let mut finding = Finding::about_file(info, Location::whole_file(place));
         let fix = remedy(rule, &subject.from_top, &subject.top, subject.top == folder);
-        notices.push(Notice {
-            level: NoticeLevel::Note,
-            message: format!("`{place}` ({}): {fix}", info.id),
-        });
-        findings.push(Finding::about_file(info, Location::whole_file(place)));
+        finding.message = Some(fix);
+        findings.push(finding);
     };
 
     let mut not_ignored: Vec<&Subject> = facts.not_ignored.iter().collect();
@@ -154,14 +147,14 @@ pub fn check(
     not_ignored.dedup();
     for subject in not_ignored {
         if is_hygiene_subject(&subject.relative.to_string_lossy()) {
-            report(HygieneRule::NotIgnored, subject, notices);
+            report(HygieneRule::NotIgnored, subject);
         }
     }
     let mut tracked: Vec<&Subject> = facts.tracked.iter().collect();
     tracked.sort_by(|a, b| a.relative.cmp(&b.relative));
     for subject in tracked {
         if is_hygiene_subject(&subject.relative.to_string_lossy()) {
-            report(HygieneRule::Tracked, subject, notices);
+            report(HygieneRule::Tracked, subject);
         }
     }
     if facts.check_root && !tree.ignores_root_dotenv() {
@@ -170,7 +163,7 @@ pub fn check(
             from_top: PathBuf::from(".gitignore"),
             ..location
         };
-        report(HygieneRule::GitignoreMissing, &top, notices);
+        report(HygieneRule::GitignoreMissing, &top);
     }
     findings
 }

@@ -431,7 +431,7 @@ impl Source for TreeSource {
                 facts.check_root = checked_workdirs.insert(git.workdir().to_path_buf());
                 let shown = |relative: &Path| self.shown_in_folder(&scan, relative);
                 facts.disabled_rules = self.options.disabled_rules.clone();
-                let findings = dotenv::check(git, &facts, &shown, &mut notices);
+                let findings = dotenv::check(git, &facts, &shown);
                 self.hygiene.lock().expect("hygiene lock").extend(findings);
             }
         }

@@ -187,12 +187,12 @@ fn a_tracked_env_file_is_reported_and_read_even_when_an_ignore_rule_now_covers_i
     assert_eq!(findings, expected);
 
     let output = repo.clinescan(&["scan"]);
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stderr.contains("git rm --cached -- config/.env.local"),
-        "{stderr}"
+        stdout.contains("git rm --cached -- config/.env.local"),
+        "the fix is shown with the finding: {stdout}"
     );
-    assert!(!stderr.contains(&key) && !String::from_utf8_lossy(&output.stdout).contains(&key));
+    assert!(!stdout.contains(&key) && !String::from_utf8_lossy(&output.stderr).contains(&key));
 }
 
 #[test]
@@ -355,10 +355,19 @@ fn paths_with_spaces_and_non_ascii_letters_are_reported_exactly() {
     .into_iter()
     .collect();
     assert_eq!(findings, expected);
-    let stderr = String::from_utf8(repo.clinescan(&["scan"]).stderr).unwrap();
+    let json = repo.clinescan(&["scan", "--format", "json"]).stdout;
+    let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|finding| finding["message"].as_str())
+        .collect();
     assert!(
-        stderr.contains("git rm --cached -- 'tracked one/.env.prod'"),
-        "{stderr}"
+        messages
+            .iter()
+            .any(|message| message.contains("git rm --cached -- 'tracked one/.env.prod'")),
+        "{messages:?}"
     );
 }
 
@@ -480,8 +489,8 @@ fn env_files_in_a_nested_repository_are_judged_by_that_repository() {
     .into_iter()
     .collect();
     assert_eq!(findings, expected);
-    let stderr = String::from_utf8(repo.clinescan(&["scan"]).stderr).unwrap();
-    assert!(stderr.contains("rm --cached -- .env.prod"), "{stderr}");
+    let stdout = String::from_utf8(repo.clinescan(&["scan"]).stdout).unwrap();
+    assert!(stdout.contains("rm --cached -- .env.prod"), "{stdout}");
 }
 
 /// The env files git would let `git add .` pick up, according to `git check-ignore`.

@@ -96,6 +96,10 @@ fn message(finding: &Finding, options: WriteOptions) -> String {
         Some(secret) => format!("{} found: `{secret}`.", finding.rule.name),
         None => format!("{}: `{}`.", finding.rule.name, finding.location.path),
     };
+    if let Some(message) = &finding.message {
+        text.push(' ');
+        text.push_str(message);
+    }
     match &finding.verification {
         Some(Verification::Live { .. }) => {
             text.push_str(" Verified LIVE: ");
