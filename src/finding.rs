@@ -173,36 +173,37 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding for a secret found by a rule at a location.
+    /// A finding for a secret found by a rule at a location; `line` is the text of the line
+    /// it is on (for the line hash and allow markers).
     pub fn new(rule: Arc<RuleInfo>, secret: Secret, location: Location, line: &[u8]) -> Finding {
-        let fingerprint = fingerprint(&rule.id, Some(secret.expose()), &location.path);
-        Finding {
-            line_hash: hex_digest(&[line.trim_ascii()], 16),
-            allow_marker: crate::suppress::inline_marker(line),
-            rule,
-            secret: Some(secret),
-            location,
-            fingerprint,
-            provenance: None,
-            verification: None,
-            suppression: None,
-            message: None,
-        }
+        let mut finding = Finding::bare(rule, Some(secret), location, line.trim_ascii());
+        finding.allow_marker = crate::suppress::inline_marker(line);
+        finding
     }
 
     /// A finding about a file or repository rather than a secret value (hygiene checks).
     pub fn about_file(rule: Arc<RuleInfo>, location: Location) -> Finding {
-        let fingerprint = fingerprint(&rule.id, None, &location.path);
+        let path = location.path.clone();
+        Finding::bare(rule, None, location, path.as_bytes())
+    }
+
+    fn bare(
+        rule: Arc<RuleInfo>,
+        secret: Option<Secret>,
+        location: Location,
+        hashed: &[u8],
+    ) -> Finding {
+        let value = secret.as_ref().map(Secret::expose);
         Finding {
-            line_hash: hex_digest(&[location.path.as_bytes()], 16),
-            allow_marker: None,
+            fingerprint: fingerprint(&rule.id, value, &location.path),
+            line_hash: hex_digest(&[hashed], 16),
             rule,
-            secret: None,
+            secret,
             location,
-            fingerprint,
             provenance: None,
             verification: None,
             suppression: None,
+            allow_marker: None,
             message: None,
         }
     }
