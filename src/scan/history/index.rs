@@ -5,7 +5,7 @@
 //! however long its name or however often it recurs; which commits and paths hold a blob is
 //! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub struct HistoryIndex {
     blobs: Vec<(u32, Box<str>)>,
     /// Per object number: whether it is a blob already listed in `blobs`.
     is_listed: Vec<bool>,
+    /// Paths of submodules (commits of other repositories, not scanned), with how often a
+    /// new tree held one.
+    submodules: BTreeMap<Box<str>, usize>,
 }
 
 /// Object ids are already uniformly random: their first bytes are a good hash.
@@ -82,15 +85,15 @@ impl Hasher for OidHasher {
 type Places = Rc<Vec<(Rc<str>, u32)>>;
 
 impl HistoryIndex {
-    /// Records a commit and walks the trees of `tree` not recorded yet.
+    /// Records a commit and walks the trees below its root `tree` not recorded yet.
     pub fn add_commit(
         &mut self,
         repository: &Repository,
         commit: Oid,
-        tree: &Tree<'_>,
+        tree: Oid,
         notices: &mut Vec<Notice>,
     ) {
-        let root = self.intern_object(tree.id());
+        let root = self.intern_object(tree);
         self.commits.push((commit, root));
         let mut pending = vec![(root, String::new())];
         while let Some((object, prefix)) = pending.pop() {
@@ -126,7 +129,19 @@ impl HistoryIndex {
                 {
                     false
                 }
-                // Symbolic links hold only a target path; submodules are other repositories.
+                // A submodule is a commit of another repository, whose objects this one does
+                // not hold: noted, not scanned.
+                (Some(ObjectType::Commit), _) => {
+                    let name = String::from_utf8_lossy(entry.name_bytes());
+                    let path = if prefix.is_empty() {
+                        name.into_owned()
+                    } else {
+                        format!("{prefix}/{name}")
+                    };
+                    *self.submodules.entry(path.into_boxed_str()).or_default() += 1;
+                    continue;
+                }
+                // Symbolic links hold only a target path.
                 _ => continue,
             };
             let name = self.intern_name(entry.name_bytes());
@@ -180,6 +195,11 @@ impl HistoryIndex {
     /// The distinct blobs, each with the first path it was seen under.
     pub fn blobs(&self) -> &[(u32, Box<str>)] {
         &self.blobs
+    }
+
+    /// The paths at which some commit holds a submodule, which the scan does not enter.
+    pub fn submodules(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.submodules.keys().map(|path| &**path)
     }
 
     /// The id of an interned object.
@@ -333,8 +353,8 @@ mod tests {
         let mut index = HistoryIndex::default();
         let mut notices = Vec::new();
         for id in [first, second] {
-            let tree = repository.find_commit(id).unwrap().tree().unwrap();
-            index.add_commit(&repository, id, &tree, &mut notices);
+            let tree = repository.find_commit(id).unwrap().tree_id();
+            index.add_commit(&repository, id, tree, &mut notices);
         }
         assert!(notices.is_empty());
         // Roots of both commits, `lib` once, `b` once.
