@@ -7,6 +7,7 @@ mod history;
 mod precommit;
 mod repo;
 mod report;
+mod repos;
 mod rules;
 mod sarif;
 mod scan;
