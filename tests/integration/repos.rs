@@ -326,3 +326,144 @@ fn a_ref_to_a_missing_commit_is_named() {
     assert!(notices.contains("refs/heads/lost"), "{notices}");
     assert_eq!(document["complete"], false);
 }
+
+/// A superproject at `root/super` with a submodule `vendor/lib` (its own repository at
+/// `root/lib`, holding a key in `lib.toml`), committed.
+fn with_submodule(git: &Git, root: &Path, key: &str) -> PathBuf {
+    let library = root.join("lib");
+    std::fs::create_dir_all(&library).unwrap();
+    git.run(&library, &["init", "--quiet"]);
+    std::fs::write(library.join("lib.toml"), config_with(key)).unwrap();
+    git.run(&library, &["add", "lib.toml"]);
+    git.run(&library, &["commit", "--quiet", "-m", "Library"]);
+    let main = root.join("super");
+    std::fs::create_dir_all(&main).unwrap();
+    git.run(&main, &["init", "--quiet"]);
+    std::fs::write(main.join("README.md"), "# super\n").unwrap();
+    git.run(&main, &["add", "README.md"]);
+    git.run(
+        &main,
+        &["submodule", "--quiet", "add", library.to_str().unwrap(), "vendor/lib"],
+    );
+    git.run(&main, &["commit", "--quiet", "-m", "Add the library"]);
+    main
+}
+
+#[test]
+fn a_submodule_is_scanned_in_the_tree_and_named_as_not_scanned_by_history_and_staged() {
+    let git = Git::new();
+    let root = TempDir::new().unwrap();
+    let key = Fake::new(708).cline_key();
+    let main = with_submodule(&git, root.path(), &key);
+
+    // The working tree: the submodule's checkout is files like any other, and is scanned.
+    let (code, document, stderr) = git.json(&["scan"], &main);
+    assert_eq!(code, 1, "{stderr}");
+    let paths = found_paths(&document, "cline-api-key");
+    assert_eq!(paths.len(), 1, "{document:#}");
+    assert!(paths[0].ends_with("vendor/lib/lib.toml"), "{paths:?}");
+
+    // History: the submodule is another repository; it is named, not silently passed over.
+    let (code, document, stderr) = git.json(&["history"], &main);
+    assert_eq!(code, 0, "{stderr}");
+    let said = notices(&document);
+    assert!(
+        said.contains("submodules were not scanned") && said.contains("`vendor/lib`"),
+        "{said}"
+    );
+
+    // Staged: a new submodule commit is named too.
+    let library = main.join("vendor/lib");
+    std::fs::write(library.join("more.txt"), "more\n").unwrap();
+    git.run(&library, &["add", "more.txt"]);
+    git.run(&library, &["commit", "--quiet", "-m", "More"]);
+    git.run(&main, &["add", "vendor/lib"]);
+    let (code, document, stderr) = git.json(&["staged"], &main);
+    assert_eq!(code, 0, "{stderr}");
+    let said = notices(&document);
+    assert!(
+        said.contains("staged submodules were not scanned") && said.contains("`vendor/lib`"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_linked_worktree_is_scanned_from_inside() {
+    let git = Git::new();
+    let mut repo = TestRepo::new();
+    let mut fake = Fake::new(709);
+    let (old, staged, tree) = (fake.cline_key(), fake.cline_key(), fake.cline_key());
+    repo.stage("old.toml", config_with(&old));
+    repo.commit("Old");
+    repo.remove("old.toml");
+    repo.commit("Remove");
+    let outside = TempDir::new().unwrap();
+    let linked = outside.path().join("linked");
+    git.run(
+        repo.path(),
+        &["worktree", "add", "--quiet", "-b", "topic", linked.to_str().unwrap()],
+    );
+    std::fs::write(linked.join("staged.toml"), config_with(&staged)).unwrap();
+    git.run(&linked, &["add", "staged.toml"]);
+    std::fs::write(linked.join("tree.toml"), config_with(&tree)).unwrap();
+
+    let (code, document, stderr) = git.json(&["history"], &linked);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found_paths(&document, "cline-api-key"), ["old.toml"]);
+
+    let (code, document, stderr) = git.json(&["staged"], &linked);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found_paths(&document, "cline-api-key"), ["staged.toml"]);
+
+    let (code, document, stderr) = git.json(&["scan"], &linked);
+    assert_eq!(code, 1, "{stderr}");
+    let mut paths = found_paths(&document, "cline-api-key");
+    paths.sort();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths[0].ends_with("staged.toml") && paths[1].ends_with("tree.toml"));
+}
+
+#[test]
+fn a_hundred_thousand_refs_are_all_followed() {
+    const REFS: usize = 100_000;
+    let git = Git::new();
+    let mut repo = TestRepo::new();
+    let mut fake = Fake::new(710);
+    let mut commits = Vec::new();
+    for number in 0..20 {
+        repo.stage("notes.txt", format!("note {number}\n"));
+        commits.push(repo.commit(&format!("Note {number}")));
+    }
+    // A key only on a commit that a single tag among the many reaches.
+    repo.branch_and_switch("hidden");
+    repo.stage("secret.toml", config_with(&fake.cline_key()));
+    let hidden = repo.commit("Hidden");
+    repo.switch("main");
+    repo.repo
+        .find_reference("refs/heads/hidden")
+        .unwrap()
+        .delete()
+        .unwrap();
+    let mut packed = String::from("# pack-refs with: peeled fully-peeled sorted \n");
+    let mut refs: Vec<(String, git2::Oid)> = (0..REFS)
+        .map(|number| {
+            (
+                format!("refs/tags/build-{number:06}"),
+                commits[number % commits.len()],
+            )
+        })
+        .collect();
+    refs.push(("refs/tags/build-zzz".into(), hidden));
+    refs.sort();
+    for (name, id) in &refs {
+        packed.push_str(&format!("{id} {name}\n"));
+    }
+    std::fs::write(repo.repo.path().join("packed-refs"), packed).unwrap();
+    let listed = git.run(repo.path(), &["for-each-ref", "--count=3", "refs/tags/"]);
+    assert_eq!(listed.lines().count(), 3, "git reads the packed refs");
+
+    let (code, document, stderr) = git.json(&["history"], repo.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found_paths(&document, "cline-api-key"), ["secret.toml"]);
+    assert_eq!(document["complete"], true);
+}
