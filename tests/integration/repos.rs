@@ -467,3 +467,44 @@ fn a_hundred_thousand_refs_are_all_followed() {
     assert_eq!(found_paths(&document, "cline-api-key"), ["secret.toml"]);
     assert_eq!(document["complete"], true);
 }
+
+/// A text file of `size` bytes (lines of words) with a key on its last line.
+fn huge_text(size: usize, key: &str) -> Vec<u8> {
+    let line = b"alpha beta gamma delta value buffer index cache token state retry limit\n";
+    let mut text = Vec::with_capacity(size + 100);
+    while text.len() + line.len() < size {
+        text.extend_from_slice(line);
+    }
+    text.extend_from_slice(format!("CLINE_API_KEY = \"{key}\"\n").as_bytes());
+    text
+}
+
+#[test]
+#[ignore = "commits a 300 MB blob; run with --include-ignored (CI does)"]
+fn a_blob_of_hundreds_of_megabytes_is_skipped_with_its_size_or_scanned_when_allowed() {
+    let git = Git::new();
+    let mut repo = TestRepo::new();
+    let key = Fake::new(711).cline_key();
+    let text = huge_text(300 << 20, &key);
+    let size = text.len() as u64;
+    repo.stage("dump/huge.log", &text);
+    drop(text);
+    repo.stage("config/app.toml", config_with(&Fake::new(712).cline_key()));
+    repo.commit("A huge log");
+
+    let (code, document, stderr) = git.json(&["history"], repo.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found_paths(&document, "cline-api-key"), ["config/app.toml"]);
+    let skipped = &document["summary"]["skipped"];
+    assert_eq!(skipped[0]["path"], "dump/huge.log", "{skipped}");
+    assert_eq!(skipped[0]["reason"], "too-large");
+    assert_eq!(skipped[0]["size"], size);
+
+    let limit = (size + 1).to_string();
+    let (code, document, stderr) = git.json(&["history", "--max-file-size", &limit], repo.path());
+    assert_eq!(code, 1, "{stderr}");
+    let mut paths = found_paths(&document, "cline-api-key");
+    paths.sort();
+    assert_eq!(paths, ["config/app.toml", "dump/huge.log"]);
+    assert_eq!(document["summary"]["skipped"].as_array().unwrap().len(), 0);
+}
