@@ -343,7 +343,13 @@ fn with_submodule(git: &Git, root: &Path, key: &str) -> PathBuf {
     git.run(&main, &["add", "README.md"]);
     git.run(
         &main,
-        &["submodule", "--quiet", "add", library.to_str().unwrap(), "vendor/lib"],
+        &[
+            "submodule",
+            "--quiet",
+            "add",
+            library.to_str().unwrap(),
+            "vendor/lib",
+        ],
     );
     git.run(&main, &["commit", "--quiet", "-m", "Add the library"]);
     main
@@ -401,7 +407,14 @@ fn a_linked_worktree_is_scanned_from_inside() {
     let linked = outside.path().join("linked");
     git.run(
         repo.path(),
-        &["worktree", "add", "--quiet", "-b", "topic", linked.to_str().unwrap()],
+        &[
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            "topic",
+            linked.to_str().unwrap(),
+        ],
     );
     std::fs::write(linked.join("staged.toml"), config_with(&staged)).unwrap();
     git.run(&linked, &["add", "staged.toml"]);

@@ -81,9 +81,6 @@ impl Hasher for OidHasher {
     }
 }
 
-/// Where a blob of interest sits in one tree: its path below the tree and its object number.
-type Places = Rc<Vec<(Rc<str>, u32)>>;
-
 impl HistoryIndex {
     /// Records a commit and walks the trees below its root `tree` not recorded yet.
     pub fn add_commit(
@@ -229,7 +226,9 @@ impl HistoryIndex {
 
     /// Calls `visit(commit number, path, blob)` for every place, in every commit (oldest
     /// first), that holds a blob in `wanted` or a file whose name `is_wanted_name` accepts.
-    /// Each distinct tree is expanded once.
+    /// Which trees hold something wanted is worked out once per distinct tree (one byte
+    /// each); each commit's tree is then descended only into those, so no expanded list of
+    /// places is ever kept per tree. Equal paths are handed out as one shared string.
     pub fn places(
         &self,
         wanted: &HashSet<u32>,
@@ -240,20 +239,28 @@ impl HistoryIndex {
         for object in wanted {
             is_wanted[*object as usize] = true;
         }
-        let search = PlaceSearch {
+        let mut search = PlaceSearch {
             index: self,
             is_wanted,
             wanted_names: self.names.iter().map(|name| is_wanted_name(name)).collect(),
-            nothing: Rc::new(Vec::new()),
+            holds: vec![Holds::Unknown; self.objects.len()],
+            paths: HashSet::new(),
+            path: String::new(),
         };
-        let mut memo = vec![None; self.objects.len()];
         for (number, (_, root)) in self.commits.iter().enumerate() {
-            let places = search.places_in(*root, &mut memo);
-            for (path, blob) in places.iter() {
-                visit(number, path, *blob);
+            if search.holds_wanted(*root) {
+                search.visit_tree(number, *root, visit);
             }
         }
     }
+}
+
+/// Whether a tree holds something wanted, at any depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Unknown,
+    Yes,
+    No,
 }
 
 /// What [`HistoryIndex::places`] looks for, by object and name number.
@@ -261,39 +268,69 @@ struct PlaceSearch<'a> {
     index: &'a HistoryIndex,
     is_wanted: Vec<bool>,
     wanted_names: Vec<bool>,
-    nothing: Places,
+    holds: Vec<Holds>,
+    /// Every path handed out so far, shared.
+    paths: HashSet<Rc<str>>,
+    /// The path of the tree being visited, with a trailing `/` unless at the root.
+    path: String,
 }
 
 impl PlaceSearch<'_> {
-    fn places_in(&self, tree: u32, memo: &mut [Option<Places>]) -> Places {
-        if let Some(places) = &memo[tree as usize] {
-            return places.clone();
+    fn is_wanted_blob(&self, entry: Entry) -> bool {
+        self.is_wanted[entry.object() as usize] || self.wanted_names[entry.name as usize]
+    }
+
+    fn holds_wanted(&mut self, tree: u32) -> bool {
+        match self.holds[tree as usize] {
+            Holds::Yes => return true,
+            Holds::No => return false,
+            Holds::Unknown => {}
         }
         let index = self.index;
-        let mut places = Vec::new();
+        let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
+        let holds = entries.iter().copied().any(|entry| {
+            if entry.is_tree() {
+                self.holds_wanted(entry.object())
+            } else {
+                self.is_wanted_blob(entry)
+            }
+        });
+        self.holds[tree as usize] = if holds { Holds::Yes } else { Holds::No };
+        holds
+    }
+
+    fn visit_tree(
+        &mut self,
+        commit: usize,
+        tree: u32,
+        visit: &mut dyn FnMut(usize, &Rc<str>, u32),
+    ) {
+        let index = self.index;
+        let length = self.path.len();
         let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
         for entry in entries.iter().copied() {
+            let name = &index.names[entry.name as usize];
             if entry.is_tree() {
-                let below = self.places_in(entry.object(), memo);
-                let name = &index.names[entry.name as usize];
-                places.extend(
-                    below
-                        .iter()
-                        .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
-                );
-            } else if self.is_wanted[entry.object() as usize]
-                || self.wanted_names[entry.name as usize]
-            {
-                places.push((Rc::from(&*index.names[entry.name as usize]), entry.object()));
+                if self.holds_wanted(entry.object()) {
+                    self.path.push_str(name);
+                    self.path.push('/');
+                    self.visit_tree(commit, entry.object(), visit);
+                    self.path.truncate(length);
+                }
+            } else if self.is_wanted_blob(entry) {
+                self.path.push_str(name);
+                let path = match self.paths.get(self.path.as_str()) {
+                    Some(path) => path.clone(),
+                    None => {
+                        let path: Rc<str> = Rc::from(self.path.as_str());
+                        self.paths.insert(path.clone());
+                        path
+                    }
+                };
+                self.path.truncate(length);
+                visit(commit, &path, entry.object());
             }
         }
-        let places = if places.is_empty() {
-            self.nothing.clone()
-        } else {
-            Rc::new(places)
-        };
-        memo[tree as usize] = Some(places.clone());
-        places
     }
 }
 
