@@ -184,9 +184,11 @@ impl Source for HistorySource {
         let started = Instant::now();
         let index = self.walk(&repository, &mut notices);
         tracing::debug!(
-            "walked {} commits, {} distinct trees, {} distinct blobs in {:.2?}",
+            "walked {} commits, {} distinct trees ({:.1} MiB of entries), {} distinct blobs in \
+             {:.2?}",
             index.commit_count(),
             index.tree_count(),
+            index.entry_bytes() as f64 / f64::from(1 << 20),
             index.blobs().len(),
             started.elapsed()
         );

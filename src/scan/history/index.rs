@@ -219,6 +219,12 @@ impl HistoryIndex {
         self.commits.len()
     }
 
+    /// The bytes the recorded tree entries take (8 per entry), the bulk of the index.
+    pub fn entry_bytes(&self) -> usize {
+        let entries: usize = self.trees.iter().flatten().map(|tree| tree.len()).sum();
+        entries * std::mem::size_of::<Entry>()
+    }
+
     /// How many distinct trees were read.
     pub fn tree_count(&self) -> usize {
         self.trees.iter().filter(|tree| tree.is_some()).count()
