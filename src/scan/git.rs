@@ -110,6 +110,14 @@ const MAPPED_LIMIT: usize = 32 << 20;
 /// The size of one mapped pack window (libgit2 maps what a read needs, rounded to windows).
 const WINDOW_SIZE: usize = 4 << 20;
 
+/// Blobs at least this large are read and scanned one at a time, whatever the number of threads,
+/// so that a raised size limit costs one such blob in memory (two for a delta in a pack:
+/// base and result), not one per thread.
+const LARGE_BLOB: usize = 32 << 20;
+
+/// Held while a large blob is read and scanned.
+static LARGE_BLOB_TURN: Mutex<()> = Mutex::new(());
+
 /// Sets libgit2 up for reading many objects once each. Objects are read through zlib, whose
 /// checksums catch damage, so hashing each again (which doubles the cost) is turned off; and
 /// so is the object cache, which would only hold objects never asked for again. Pack windows
@@ -179,18 +187,24 @@ pub fn read_blob(
             return false;
         }
     };
-    match odb.read_header(id) {
+    let size = match odb.read_header(id) {
         Ok((size, ObjectType::Blob)) if size as u64 > limit => {
             let size = size as u64;
             tally.skip(shown, SkipReason::TooLarge { size, limit });
             return false;
         }
-        Ok(_) => {}
+        Ok((size, _)) => size,
         Err(error) => {
             tally.skip(shown, unreadable(&error));
             return false;
         }
-    }
+    };
+    // A poisoned lock only means another large blob's scan panicked; the turn is still free.
+    let _turn = (size >= LARGE_BLOB).then(|| {
+        LARGE_BLOB_TURN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
     let object = match odb.read(id) {
         Ok(object) => object,
         Err(error) => {
