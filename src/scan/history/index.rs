@@ -6,7 +6,7 @@
 //! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -16,11 +16,14 @@ use crate::scan::Notice;
 
 /// One entry of a recorded tree, packed in 8 bytes: the name's number, and the object's number
 /// with [`SUBTREE`] set for subtrees.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Entry {
     name: u32,
     object_and_kind: u32,
 }
+
+/// Entries per chunk of a recorded tree.
+const CHUNK: usize = 16;
 
 /// The bit of [`Entry::object_and_kind`] marking a subtree.
 const SUBTREE: u32 = 1 << 31;
@@ -50,9 +53,16 @@ pub struct HistoryIndex {
     object_numbers: HashMap<Oid, u32, BuildHasherDefault<OidHasher>>,
     names: Vec<Arc<str>>,
     name_numbers: HashMap<Box<[u8]>, u32>,
-    /// Per object number: its entries once recorded as a tree (each tree in its own
-    /// allocation, so that no growing buffer ever holds the whole history twice).
-    trees: Vec<Option<Box<[Entry]>>>,
+    /// Per object number: once recorded as a tree, the numbers of the chunks holding its
+    /// entries in order. A new version of a folder usually differs from the last in an entry
+    /// or two, so most of its chunks are shared with earlier versions and stored once.
+    trees: Vec<Option<Box<[u32]>>>,
+    /// The distinct chunks of [`CHUNK`] entries (fewer at a tree's end), one after another.
+    chunk_entries: Vec<Entry>,
+    /// Where each chunk starts in `chunk_entries`; one more, at the end, closes the last.
+    chunk_starts: Vec<u32>,
+    /// A chunk's content hash to its number, to store each distinct chunk once.
+    chunk_numbers: HashMap<u64, u32>,
     /// Commits, oldest first, with their root tree's object number.
     commits: Vec<(Oid, u32)>,
     blobs: Vec<(u32, Box<str>)>,
@@ -105,7 +115,8 @@ impl HistoryIndex {
                     Vec::new()
                 }
             };
-            self.trees[object as usize] = Some(entries.into_boxed_slice());
+            let chunks = self.store_chunks(&entries);
+            self.trees[object as usize] = Some(chunks);
         }
     }
 
@@ -168,6 +179,47 @@ impl HistoryIndex {
         entries
     }
 
+    /// Stores a tree's entries as chunks, each distinct chunk once; returns their numbers.
+    fn store_chunks(&mut self, entries: &[Entry]) -> Box<[u32]> {
+        if self.chunk_starts.is_empty() {
+            self.chunk_starts.push(0);
+        }
+        entries
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                chunk.hash(&mut hasher);
+                let hash = hasher.finish();
+                if let Some(&number) = self.chunk_numbers.get(&hash) {
+                    if self.chunk(number) == chunk {
+                        return number;
+                    }
+                }
+                let number = (self.chunk_starts.len() - 1) as u32;
+                self.chunk_entries.extend_from_slice(chunk);
+                self.chunk_starts.push(self.chunk_entries.len() as u32);
+                // On a hash collision the first chunk keeps the slot; this one is stored apart.
+                self.chunk_numbers.entry(hash).or_insert(number);
+                number
+            })
+            .collect()
+    }
+
+    fn chunk(&self, number: u32) -> &[Entry] {
+        let start = self.chunk_starts[number as usize] as usize;
+        let end = self.chunk_starts[number as usize + 1] as usize;
+        &self.chunk_entries[start..end]
+    }
+
+    /// The entries of a recorded tree, in order (none for a tree not recorded).
+    fn entries(&self, tree: u32) -> impl Iterator<Item = Entry> + '_ {
+        self.trees[tree as usize]
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|chunk| self.chunk(*chunk).iter().copied())
+    }
+
     fn intern_object(&mut self, id: Oid) -> u32 {
         let next = self.objects.len() as u32;
         let number = *self.object_numbers.entry(id).or_insert(next);
@@ -219,10 +271,11 @@ impl HistoryIndex {
         self.commits.len()
     }
 
-    /// The bytes the recorded tree entries take (8 per entry), the bulk of the index.
+    /// The bytes the recorded trees take: their distinct chunks of entries (8 bytes each) and
+    /// each tree's list of chunk numbers (4 bytes each), the bulk of the index.
     pub fn entry_bytes(&self) -> usize {
-        let entries: usize = self.trees.iter().flatten().map(|tree| tree.len()).sum();
-        entries * std::mem::size_of::<Entry>()
+        let chunk_numbers: usize = self.trees.iter().flatten().map(|tree| tree.len()).sum();
+        self.chunk_entries.len() * std::mem::size_of::<Entry>() + chunk_numbers * 4
     }
 
     /// How many distinct trees were read.
@@ -293,8 +346,7 @@ impl PlaceSearch<'_> {
             Holds::Unknown => {}
         }
         let index = self.index;
-        let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
-        let holds = entries.iter().copied().any(|entry| {
+        let holds = index.entries(tree).any(|entry| {
             if entry.is_tree() {
                 self.holds_wanted(entry.object())
             } else {
@@ -313,8 +365,7 @@ impl PlaceSearch<'_> {
     ) {
         let index = self.index;
         let length = self.path.len();
-        let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
-        for entry in entries.iter().copied() {
+        for entry in index.entries(tree) {
             let name = &index.names[entry.name as usize];
             if entry.is_tree() {
                 if self.holds_wanted(entry.object()) {
