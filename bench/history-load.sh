@@ -12,13 +12,14 @@
 #
 # Measured on a loaded 2-core machine (all built-in rules, median of 3):
 #   commits  pack       cat-file            clinescan
-#   5000     66 MiB     1.45 s, 171 MiB     2.04 s (1.41 x), 99 MiB
-#   20000    246 MiB   10.18 s, 355 MiB     9.96 s (0.98 x), 254 MiB
-# The walk's index (8 bytes per entry of each distinct tree) is 38 MiB at 5000 commits and
-# 154 MiB at 20000 (`-v` logs it); the rest of the peak is about 60-100 MiB. Before the pack
-# windows were limited and the resolve step stopped expanding every tree's places, the peaks
-# were 159 MiB and 989 MiB. Default libgit2 windows against the 32 MiB limit, same session:
-# 153 MiB against 96 MiB peak at 5000 commits, the same CPU time (2.00 s against 2.06 s).
+#   5000     66 MiB     1.54 s, 171 MiB     2.09 s (1.36 x), 63 MiB
+#   20000    246 MiB   10.24 s, 355 MiB    10.19 s (1.00 x), 122 MiB
+# The walk's index of tree entries (chunks of 16 entries shared between versions of a folder)
+# is 3 MiB at 5000 commits and 12 MiB at 20000 (`-v` logs it). Before this work the peaks were
+# 159 MiB and 989 MiB: libgit2 mapped the whole pack (1 GiB windows; now 4 MiB windows, at
+# most 32 MiB mapped: 153 -> 96 MiB at 5000 commits for the same CPU time, 2.00 against
+# 2.06 s), the resolve step kept every tree's expanded places (0.75 GiB at 20000 commits),
+# and the entries were stored whole per tree (154 MiB at 20000 commits).
 #
 # Usage: bench/history-load.sh   (SIZES="5000 20000", RUNS=3 and BENCH_DIR override the defaults)
 set -euo pipefail

@@ -1,9 +1,10 @@
 //! The compact record of a history walk: commits in order, each distinct tree's entries once,
 //! and each distinct blob with one path it is known under.
 //!
-//! Object ids and entry names are interned to 32-bit numbers, so a tree entry costs 12 bytes
-//! however long its name or however often it recurs; which commits and paths hold a blob is
-//! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
+//! Object ids and entry names are interned to 32-bit numbers, so a tree entry costs 8 bytes
+//! however long its name; entries are stored in chunks of 16, each distinct chunk once, so the
+//! versions of a folder share what did not change. Which commits and paths hold a blob is not
+//! stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
