@@ -134,6 +134,7 @@ impl Source for StagedSource {
         }
         if self.staged.is_empty() {
             let message = match self.excluded {
+                0 if !self.submodules.is_empty() => "no files are staged; nothing to scan".into(),
                 0 => "nothing is staged; nothing to scan".to_string(),
                 excluded => format!("all {excluded} staged files are excluded; nothing to scan"),
             };
