@@ -101,12 +101,39 @@ impl Exclusions {
     }
 }
 
+/// How much of the packs libgit2 keeps mapped at once. Every page of a mapped window that was
+/// read counts in the resident set, and by default a 64-bit libgit2 maps packs in 1 GiB windows
+/// up to 8 GiB, so a history scan would hold the whole pack; small windows, least recently
+/// used unmapped first, hold memory to this bound whatever the size of the packs.
+const MAPPED_LIMIT: usize = 32 << 20;
+
+/// The size of one mapped pack window (libgit2 maps what a read needs, rounded to windows).
+const WINDOW_SIZE: usize = 4 << 20;
+
+/// Blobs at least this large are read and scanned one at a time, whatever the number of threads,
+/// so that a raised size limit costs one such blob in memory (two for a delta in a pack:
+/// base and result), not one per thread.
+const LARGE_BLOB: usize = 32 << 20;
+
+/// Held while a large blob is read and scanned.
+static LARGE_BLOB_TURN: Mutex<()> = Mutex::new(());
+
 /// Sets libgit2 up for reading many objects once each. Objects are read through zlib, whose
 /// checksums catch damage, so hashing each again (which doubles the cost) is turned off; and
-/// so is the object cache, which would only hold objects never asked for again.
+/// so is the object cache, which would only hold objects never asked for again. Pack windows
+/// are kept small ([`MAPPED_LIMIT`]). Call it before starting threads that use libgit2.
 pub fn prepare_for_bulk_reads() {
     git2::opts::strict_hash_verification(false);
     git2::opts::enable_caching(false);
+    // SAFETY: these set process-wide libgit2 options; they are called from the thread that
+    // starts a scan, before any worker thread that reads objects exists.
+    let limited = unsafe {
+        git2::opts::set_mwindow_size(WINDOW_SIZE)
+            .and_then(|()| git2::opts::set_mwindow_mapped_limit(MAPPED_LIMIT))
+    };
+    if let Err(error) = limited {
+        tracing::debug!("cannot limit libgit2's pack windows: {}", error.message());
+    }
 }
 
 /// One repository handle per worker thread of a rayon pool, opened on first use: a handle
@@ -138,8 +165,9 @@ impl Handles {
     }
 }
 
-/// Reads a blob into `buffer` if it can and should be scanned. Its size is taken from the
-/// object header first, so a blob over `limit` is never inflated. Returns `false`, with the
+/// Reads a blob and hands its content to `visit`, if it can and should be scanned. Its size is
+/// taken from the object header first, so a blob over `limit` is never inflated; a blob within
+/// it is inflated once and lent to `visit` as it is, never copied. Returns `false`, with the
 /// reason recorded in `tally`, when the blob is skipped.
 pub fn read_blob(
     repository: &Repository,
@@ -147,7 +175,7 @@ pub fn read_blob(
     shown: &str,
     limit: u64,
     tally: &Tally,
-    buffer: &mut Vec<u8>,
+    visit: impl FnOnce(&[u8]),
 ) -> bool {
     let unreadable = |error: &git2::Error| SkipReason::Unreadable {
         error: format!("(blob `{id}`) {}", error.message().to_lowercase()),
@@ -159,18 +187,24 @@ pub fn read_blob(
             return false;
         }
     };
-    match odb.read_header(id) {
+    let size = match odb.read_header(id) {
         Ok((size, ObjectType::Blob)) if size as u64 > limit => {
             let size = size as u64;
             tally.skip(shown, SkipReason::TooLarge { size, limit });
             return false;
         }
-        Ok(_) => {}
+        Ok((size, _)) => size,
         Err(error) => {
             tally.skip(shown, unreadable(&error));
             return false;
         }
-    }
+    };
+    // A poisoned lock only means another large blob's scan panicked; the turn is still free.
+    let _turn = (size >= LARGE_BLOB).then(|| {
+        LARGE_BLOB_TURN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
     let object = match odb.read(id) {
         Ok(object) => object,
         Err(error) => {
@@ -178,12 +212,11 @@ pub fn read_blob(
             return false;
         }
     };
-    buffer.clear();
-    buffer.extend_from_slice(object.data());
-    if is_binary(buffer) {
+    if is_binary(object.data()) {
         tally.skip(shown, SkipReason::Binary);
         return false;
     }
+    visit(object.data());
     true
 }
 

@@ -9,12 +9,13 @@
 
 mod index;
 mod resolve;
+mod walk;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use git2::{Oid, Repository, RevparseMode, Sort};
+use git2::{Oid, Repository, RevparseMode};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
@@ -53,6 +54,8 @@ pub struct HistorySource {
     hidden: Vec<Oid>,
     is_shallow: bool,
     options: HistoryOptions,
+    /// Problems met while resolving the starting points (refs naming missing objects).
+    start_notices: Vec<Notice>,
     index: Mutex<Option<HistoryIndex>>,
 }
 
@@ -63,6 +66,7 @@ impl HistorySource {
         let repository = git::open(path)?;
         let mut tips = Vec::new();
         let mut hidden = Vec::new();
+        let mut start_notices = Vec::new();
         for branch in &options.branches {
             tips.push(resolve_branch(&repository, branch)?);
         }
@@ -70,7 +74,7 @@ impl HistorySource {
             push_range(&repository, range, &mut tips, &mut hidden)?;
         }
         if options.branches.is_empty() && options.ranges.is_empty() {
-            tips = every_ref(&repository);
+            tips = every_ref(&repository, &mut start_notices);
         }
         if let Some(since) = &options.since {
             hidden.push(resolve_commit(&repository, since)?);
@@ -81,6 +85,7 @@ impl HistorySource {
             hidden,
             is_shallow: repository.is_shallow(),
             options,
+            start_notices,
             index: Mutex::new(None),
         })
     }
@@ -89,41 +94,10 @@ impl HistorySource {
     fn walk(&self, repository: &Repository, notices: &mut Vec<Notice>) -> HistoryIndex {
         let mut index = HistoryIndex::default();
         let spinner = progress_bar(self.options.progress, None);
-        let mut revwalk = match repository.revwalk() {
-            Ok(revwalk) => revwalk,
-            Err(error) => {
-                notices.push(error_notice(format!(
-                    "cannot walk the history: {}",
-                    error.message().to_lowercase()
-                )));
-                return index;
-            }
-        };
         // Oldest first, so that the first commit holding a blob is the one that introduced it.
-        let _ = revwalk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE);
-        for tip in &self.tips {
-            if let Err(error) = revwalk.push(*tip) {
-                notices.push(object_notice("commit", *tip, &error));
-            }
-        }
-        for hidden in &self.hidden {
-            let _ = revwalk.hide(*hidden);
-        }
-        for step in revwalk {
-            let id = match step {
-                Ok(id) => id,
-                Err(error) => {
-                    notices.push(error_notice(format!(
-                        "the history walk stopped early, so older commits were not scanned: {}",
-                        error.message().to_lowercase()
-                    )));
-                    break;
-                }
-            };
-            match repository.find_commit(id).and_then(|commit| commit.tree()) {
-                Ok(tree) => index.add_commit(repository, id, &tree, notices),
-                Err(error) => notices.push(object_notice("commit", id, &error)),
-            }
+        let commits = walk::commits(repository, &self.tips, &self.hidden, notices);
+        for (id, tree) in commits {
+            index.add_commit(repository, id, tree, notices);
             spinner.set_message(format!("{} commits walked", index.commit_count()));
             spinner.tick();
         }
@@ -147,32 +121,29 @@ impl HistorySource {
         let limit = self.options.max_file_size;
 
         pool.install(|| {
-            index
-                .blobs()
-                .par_iter()
-                .for_each_init(Vec::new, |buffer, (object, path)| {
-                    let id = index.object_id(*object);
-                    let opened = handles.with(|repository| {
-                        if git::read_blob(repository, id, path, limit, tally, buffer) {
-                            sink(&Blob {
-                                data: buffer,
-                                path,
-                                origin: Origin::History(id),
-                            });
-                        }
-                    });
-                    if let Err(error) = opened {
-                        let error = format!("(blob `{id}`) {}", error.message().to_lowercase());
-                        tally.skip(path.as_ref(), SkipReason::Unreadable { error });
-                    }
-                    bar.inc(1);
-                    if bar.position().is_multiple_of(64) {
-                        let mebibytes = tally.bytes() as f64 / (1024.0 * 1024.0);
-                        let seconds = bar.elapsed().as_secs_f64().max(0.001);
-                        let rate = mebibytes / seconds;
-                        bar.set_message(format!("{mebibytes:.0} MiB at {rate:.0} MiB/s"));
-                    }
+            index.blobs().par_iter().for_each(|(object, path)| {
+                let id = index.object_id(*object);
+                let opened = handles.with(|repository| {
+                    git::read_blob(repository, id, path, limit, tally, |data| {
+                        sink(&Blob {
+                            data,
+                            path,
+                            origin: Origin::History(id),
+                        });
+                    })
                 });
+                if let Err(error) = opened {
+                    let error = format!("(blob `{id}`) {}", error.message().to_lowercase());
+                    tally.skip(path.as_ref(), SkipReason::Unreadable { error });
+                }
+                bar.inc(1);
+                if bar.position().is_multiple_of(64) {
+                    let mebibytes = tally.bytes() as f64 / (1024.0 * 1024.0);
+                    let seconds = bar.elapsed().as_secs_f64().max(0.001);
+                    let rate = mebibytes / seconds;
+                    bar.set_message(format!("{mebibytes:.0} MiB at {rate:.0} MiB/s"));
+                }
+            });
         });
         bar.finish_and_clear();
         Ok(())
@@ -181,7 +152,7 @@ impl HistorySource {
 
 impl Source for HistorySource {
     fn scan(&self, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) -> Vec<Notice> {
-        let mut notices = Vec::new();
+        let mut notices = self.start_notices.clone();
         if self.is_shallow {
             notices.push(error_notice(
                 "this is a shallow clone: history before the shallow boundary was not scanned; \
@@ -213,12 +184,17 @@ impl Source for HistorySource {
         let started = Instant::now();
         let index = self.walk(&repository, &mut notices);
         tracing::debug!(
-            "walked {} commits, {} distinct trees, {} distinct blobs in {:.2?}",
+            "walked {} commits, {} distinct trees ({:.1} MiB of entries), {} distinct blobs in \
+             {:.2?}",
             index.commit_count(),
             index.tree_count(),
+            index.entry_bytes() as f64 / f64::from(1 << 20),
             index.blobs().len(),
             started.elapsed()
         );
+        if let Some(notice) = submodule_notice(&index) {
+            notices.push(notice);
+        }
         let started = Instant::now();
         if let Err(error) = self.scan_blobs(&index, sink, tally) {
             notices.push(error_notice(format!(
@@ -275,6 +251,31 @@ fn error_notice(message: String) -> Notice {
     }
 }
 
+/// The warning that submodules were not entered, naming them (the first few).
+fn submodule_notice(index: &HistoryIndex) -> Option<Notice> {
+    const SHOWN: usize = 10;
+    let count = index.submodules().len();
+    if count == 0 {
+        return None;
+    }
+    let mut paths: Vec<String> = index
+        .submodules()
+        .take(SHOWN)
+        .map(|path| format!("`{path}`"))
+        .collect();
+    if count > SHOWN {
+        paths.push(format!("and {} more", count - SHOWN));
+    }
+    Some(Notice {
+        level: NoticeLevel::Warning,
+        message: format!(
+            "submodules were not scanned: {}; each is another repository, whose history this \
+             one does not hold: scan its own clone with `clinescan history`",
+            paths.join(", ")
+        ),
+    })
+}
+
 /// A notice about an object that could not be read, naming it.
 fn object_notice(kind: &str, id: Oid, error: &git2::Error) -> Notice {
     error_notice(format!(
@@ -283,17 +284,23 @@ fn object_notice(kind: &str, id: Oid, error: &git2::Error) -> Notice {
     ))
 }
 
-/// Every commit a ref, `HEAD` or a stash entry points at.
-fn every_ref(repository: &Repository) -> Vec<Oid> {
+/// Every commit a ref, `HEAD` or a stash entry points at. A ref naming an object that cannot
+/// be read becomes a notice; one naming a tree or blob (rare, but allowed) is left out.
+fn every_ref(repository: &Repository, notices: &mut Vec<Notice>) -> Vec<Oid> {
     let mut tips = Vec::new();
     if let Ok(references) = repository.references() {
         for reference in references.flatten() {
+            let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
             match reference.peel_to_commit() {
                 Ok(commit) => tips.push(commit.id()),
-                Err(_) => tracing::debug!(
-                    "skipping ref `{}`: it does not point at a commit",
-                    String::from_utf8_lossy(reference.name_bytes())
-                ),
+                Err(error) if error.code() == git2::ErrorCode::NotFound => {
+                    notices.push(error_notice(format!(
+                        "ref `{name}` points at an object that could not be read, so what only \
+                         it holds was not scanned: {}",
+                        error.message().to_lowercase()
+                    )));
+                }
+                Err(_) => tracing::debug!("skipping ref `{name}`: it does not point at a commit"),
             }
         }
     }

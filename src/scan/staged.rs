@@ -3,7 +3,8 @@
 //! The index is compared with `HEAD`'s tree (with the empty tree before the first commit);
 //! every added, modified, renamed or retyped file is read from the blob the index names, never
 //! from the working tree, so a file edited after `git add` cannot hide what is staged. Deleted
-//! files, symbolic links and submodules are not scanned.
+//! files and symbolic links are not scanned; a staged submodule (a commit of another repository)
+//! is named in a warning, since its content is staged in that repository's own index.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,7 @@ const PARALLEL_FROM: usize = 64;
 pub struct StagedSource {
     git_dir: PathBuf,
     staged: Vec<(String, Oid)>,
+    submodules: Vec<String>,
     excluded: usize,
     max_file_size: u64,
     threads: usize,
@@ -44,13 +46,14 @@ impl StagedSource {
             });
         }
         let exclusions = git::Exclusions::new(exclude);
-        let mut staged = staged_blobs(&repository)?;
+        let (mut staged, submodules) = staged_blobs(&repository)?;
         let before = staged.len();
         staged.retain(|(path, _)| !exclusions.is_excluded(path));
         let excluded = before - staged.len();
         Ok(StagedSource {
             git_dir: repository.path().to_path_buf(),
             staged,
+            submodules,
             excluded,
             max_file_size,
             threads,
@@ -63,8 +66,11 @@ impl StagedSource {
     }
 }
 
-/// The files the index adds or changes relative to `HEAD`.
-fn staged_blobs(repository: &Repository) -> Result<Vec<(String, Oid)>, GitError> {
+/// What the index adds or changes relative to `HEAD`: the files, and the submodules.
+type Staged = (Vec<(String, Oid)>, Vec<String>);
+
+/// The files and submodules the index adds or changes relative to `HEAD`.
+fn staged_blobs(repository: &Repository) -> Result<Staged, GitError> {
     let shown = repository.path().display().to_string();
     let head = match repository.head() {
         Ok(head) => Some(
@@ -78,12 +84,13 @@ fn staged_blobs(repository: &Repository) -> Result<Vec<(String, Oid)>, GitError>
         .index()
         .map_err(|error| GitError::other(format!("read the index of `{shown}`"), &error))?;
     let mut options = DiffOptions::new();
-    options.include_typechange(true).ignore_submodules(true);
+    options.include_typechange(true);
     let diff = repository
         .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut options))
         .map_err(|error| GitError::other(format!("compare the index of `{shown}`"), &error))?;
 
     let mut staged = Vec::new();
+    let mut submodules = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
             delta.status(),
@@ -92,42 +99,63 @@ fn staged_blobs(repository: &Repository) -> Result<Vec<(String, Oid)>, GitError>
             continue;
         }
         let file = delta.new_file();
-        if !matches!(file.mode(), FileMode::Blob | FileMode::BlobExecutable) {
-            continue;
-        }
         let Some(path) = file.path_bytes() else {
             continue;
         };
-        staged.push((String::from_utf8_lossy(path).into_owned(), file.id()));
+        let path = String::from_utf8_lossy(path).into_owned();
+        match file.mode() {
+            FileMode::Blob | FileMode::BlobExecutable => staged.push((path, file.id())),
+            FileMode::Commit => submodules.push(path),
+            _ => {}
+        }
     }
     staged.sort();
-    Ok(staged)
+    submodules.sort();
+    Ok((staged, submodules))
 }
 
 impl Source for StagedSource {
     fn scan(&self, sink: &(dyn Fn(&Blob<'_>) + Sync), tally: &Tally) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        if !self.submodules.is_empty() {
+            let paths: Vec<String> = self
+                .submodules
+                .iter()
+                .map(|path| format!("`{path}`"))
+                .collect();
+            notices.push(Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "staged submodules were not scanned: {}; their changes are staged in their \
+                     own repositories: run `clinescan staged` inside each",
+                    paths.join(", ")
+                ),
+            });
+        }
         if self.staged.is_empty() {
             let message = match self.excluded {
+                0 if !self.submodules.is_empty() => "no files are staged; nothing to scan".into(),
                 0 => "nothing is staged; nothing to scan".to_string(),
                 excluded => format!("all {excluded} staged files are excluded; nothing to scan"),
             };
-            return vec![Notice {
+            notices.push(Notice {
                 level: NoticeLevel::Note,
                 message,
-            }];
+            });
+            return notices;
         }
         git::prepare_for_bulk_reads();
         let limit = self.max_file_size;
-        let read = |handles: &git::Handles, buffer: &mut Vec<u8>, (path, id): &(String, Oid)| {
+        let read = |handles: &git::Handles, (path, id): &(String, Oid)| {
             let opened = handles.with(|repository| {
-                if git::read_blob(repository, *id, path, limit, tally, buffer) {
-                    tracing::trace!("scanning staged `{path}` ({} bytes)", buffer.len());
+                git::read_blob(repository, *id, path, limit, tally, |data| {
+                    tracing::trace!("scanning staged `{path}` ({} bytes)", data.len());
                     sink(&Blob {
-                        data: buffer,
+                        data,
                         path,
                         origin: Origin::Index(*id),
                     });
-                }
+                })
             });
             if let Err(error) = opened {
                 let error = format!("(blob `{id}`) {}", error.message().to_lowercase());
@@ -138,11 +166,10 @@ impl Source for StagedSource {
         // A small change is read on this thread: starting workers would cost more than it saves.
         if self.staged.len() < PARALLEL_FROM {
             let handles = git::Handles::new(&self.git_dir, 1);
-            let mut buffer = Vec::new();
             for entry in &self.staged {
-                read(&handles, &mut buffer, entry);
+                read(&handles, entry);
             }
-            return Vec::new();
+            return notices;
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
@@ -150,18 +177,19 @@ impl Source for StagedSource {
         let pool = match pool {
             Ok(pool) => pool,
             Err(error) => {
-                return vec![Notice {
+                notices.push(Notice {
                     level: NoticeLevel::Error,
                     message: format!("cannot start worker threads: {error}"),
-                }];
+                });
+                return notices;
             }
         };
         let handles = git::Handles::new(&self.git_dir, pool.current_num_threads());
         pool.install(|| {
             self.staged
                 .par_iter()
-                .for_each_init(Vec::new, |buffer, entry| read(&handles, buffer, entry));
+                .for_each(|entry| read(&handles, entry));
         });
-        Vec::new()
+        notices
     }
 }

@@ -9,6 +9,7 @@ mod output_path;
 mod precommit;
 mod repo;
 mod report;
+mod repos;
 mod rules;
 mod sarif;
 mod scan;

@@ -1,12 +1,13 @@
 //! The compact record of a history walk: commits in order, each distinct tree's entries once,
 //! and each distinct blob with one path it is known under.
 //!
-//! Object ids and entry names are interned to 32-bit numbers, so a tree entry costs 12 bytes
-//! however long its name or however often it recurs; which commits and paths hold a blob is
-//! not stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
+//! Object ids and entry names are interned to 32-bit numbers, so a tree entry costs 8 bytes
+//! however long its name; entries are stored in chunks of 16, each distinct chunk once, so the
+//! versions of a folder share what did not change. Which commits and paths hold a blob is not
+//! stored but derived, for the few blobs that need it, by [`HistoryIndex::places`].
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -16,11 +17,14 @@ use crate::scan::Notice;
 
 /// One entry of a recorded tree, packed in 8 bytes: the name's number, and the object's number
 /// with [`SUBTREE`] set for subtrees.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Entry {
     name: u32,
     object_and_kind: u32,
 }
+
+/// Entries per chunk of a recorded tree.
+const CHUNK: usize = 16;
 
 /// The bit of [`Entry::object_and_kind`] marking a subtree.
 const SUBTREE: u32 = 1 << 31;
@@ -50,14 +54,24 @@ pub struct HistoryIndex {
     object_numbers: HashMap<Oid, u32, BuildHasherDefault<OidHasher>>,
     names: Vec<Arc<str>>,
     name_numbers: HashMap<Box<[u8]>, u32>,
-    /// Per object number: its entries once recorded as a tree (each tree in its own
-    /// allocation, so that no growing buffer ever holds the whole history twice).
-    trees: Vec<Option<Box<[Entry]>>>,
+    /// Per object number: once recorded as a tree, the numbers of the chunks holding its
+    /// entries in order. A new version of a folder usually differs from the last in an entry
+    /// or two, so most of its chunks are shared with earlier versions and stored once.
+    trees: Vec<Option<Box<[u32]>>>,
+    /// The distinct chunks of [`CHUNK`] entries (fewer at a tree's end), one after another.
+    chunk_entries: Vec<Entry>,
+    /// Where each chunk starts in `chunk_entries`; one more, at the end, closes the last.
+    chunk_starts: Vec<u32>,
+    /// A chunk's content hash to its number, to store each distinct chunk once.
+    chunk_numbers: HashMap<u64, u32>,
     /// Commits, oldest first, with their root tree's object number.
     commits: Vec<(Oid, u32)>,
     blobs: Vec<(u32, Box<str>)>,
     /// Per object number: whether it is a blob already listed in `blobs`.
     is_listed: Vec<bool>,
+    /// Paths of submodules (commits of other repositories, not scanned), with how often a
+    /// new tree held one.
+    submodules: BTreeMap<Box<str>, usize>,
 }
 
 /// Object ids are already uniformly random: their first bytes are a good hash.
@@ -78,19 +92,16 @@ impl Hasher for OidHasher {
     }
 }
 
-/// Where a blob of interest sits in one tree: its path below the tree and its object number.
-type Places = Rc<Vec<(Rc<str>, u32)>>;
-
 impl HistoryIndex {
-    /// Records a commit and walks the trees of `tree` not recorded yet.
+    /// Records a commit and walks the trees below its root `tree` not recorded yet.
     pub fn add_commit(
         &mut self,
         repository: &Repository,
         commit: Oid,
-        tree: &Tree<'_>,
+        tree: Oid,
         notices: &mut Vec<Notice>,
     ) {
-        let root = self.intern_object(tree.id());
+        let root = self.intern_object(tree);
         self.commits.push((commit, root));
         let mut pending = vec![(root, String::new())];
         while let Some((object, prefix)) = pending.pop() {
@@ -105,7 +116,8 @@ impl HistoryIndex {
                     Vec::new()
                 }
             };
-            self.trees[object as usize] = Some(entries.into_boxed_slice());
+            let chunks = self.store_chunks(&entries);
+            self.trees[object as usize] = Some(chunks);
         }
     }
 
@@ -126,7 +138,19 @@ impl HistoryIndex {
                 {
                     false
                 }
-                // Symbolic links hold only a target path; submodules are other repositories.
+                // A submodule is a commit of another repository, whose objects this one does
+                // not hold: noted, not scanned.
+                (Some(ObjectType::Commit), _) => {
+                    let name = String::from_utf8_lossy(entry.name_bytes());
+                    let path = if prefix.is_empty() {
+                        name.into_owned()
+                    } else {
+                        format!("{prefix}/{name}")
+                    };
+                    *self.submodules.entry(path.into_boxed_str()).or_default() += 1;
+                    continue;
+                }
+                // Symbolic links hold only a target path.
                 _ => continue,
             };
             let name = self.intern_name(entry.name_bytes());
@@ -156,6 +180,47 @@ impl HistoryIndex {
         entries
     }
 
+    /// Stores a tree's entries as chunks, each distinct chunk once; returns their numbers.
+    fn store_chunks(&mut self, entries: &[Entry]) -> Box<[u32]> {
+        if self.chunk_starts.is_empty() {
+            self.chunk_starts.push(0);
+        }
+        entries
+            .chunks(CHUNK)
+            .map(|chunk| {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                chunk.hash(&mut hasher);
+                let hash = hasher.finish();
+                if let Some(&number) = self.chunk_numbers.get(&hash) {
+                    if self.chunk(number) == chunk {
+                        return number;
+                    }
+                }
+                let number = (self.chunk_starts.len() - 1) as u32;
+                self.chunk_entries.extend_from_slice(chunk);
+                self.chunk_starts.push(self.chunk_entries.len() as u32);
+                // On a hash collision the first chunk keeps the slot; this one is stored apart.
+                self.chunk_numbers.entry(hash).or_insert(number);
+                number
+            })
+            .collect()
+    }
+
+    fn chunk(&self, number: u32) -> &[Entry] {
+        let start = self.chunk_starts[number as usize] as usize;
+        let end = self.chunk_starts[number as usize + 1] as usize;
+        &self.chunk_entries[start..end]
+    }
+
+    /// The entries of a recorded tree, in order (none for a tree not recorded).
+    fn entries(&self, tree: u32) -> impl Iterator<Item = Entry> + '_ {
+        self.trees[tree as usize]
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|chunk| self.chunk(*chunk).iter().copied())
+    }
+
     fn intern_object(&mut self, id: Oid) -> u32 {
         let next = self.objects.len() as u32;
         let number = *self.object_numbers.entry(id).or_insert(next);
@@ -182,6 +247,11 @@ impl HistoryIndex {
         &self.blobs
     }
 
+    /// The paths at which some commit holds a submodule, which the scan does not enter.
+    pub fn submodules(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.submodules.keys().map(|path| &**path)
+    }
+
     /// The id of an interned object.
     pub fn object_id(&self, object: u32) -> Oid {
         self.objects[object as usize]
@@ -202,6 +272,13 @@ impl HistoryIndex {
         self.commits.len()
     }
 
+    /// The bytes the recorded trees take: their distinct chunks of entries (8 bytes each) and
+    /// each tree's list of chunk numbers (4 bytes each), the bulk of the index.
+    pub fn entry_bytes(&self) -> usize {
+        let chunk_numbers: usize = self.trees.iter().flatten().map(|tree| tree.len()).sum();
+        self.chunk_entries.len() * std::mem::size_of::<Entry>() + chunk_numbers * 4
+    }
+
     /// How many distinct trees were read.
     pub fn tree_count(&self) -> usize {
         self.trees.iter().filter(|tree| tree.is_some()).count()
@@ -209,7 +286,9 @@ impl HistoryIndex {
 
     /// Calls `visit(commit number, path, blob)` for every place, in every commit (oldest
     /// first), that holds a blob in `wanted` or a file whose name `is_wanted_name` accepts.
-    /// Each distinct tree is expanded once.
+    /// Which trees hold something wanted is worked out once per distinct tree (one byte
+    /// each); each commit's tree is then descended only into those, so no expanded list of
+    /// places is ever kept per tree. Equal paths are handed out as one shared string.
     pub fn places(
         &self,
         wanted: &HashSet<u32>,
@@ -220,20 +299,28 @@ impl HistoryIndex {
         for object in wanted {
             is_wanted[*object as usize] = true;
         }
-        let search = PlaceSearch {
+        let mut search = PlaceSearch {
             index: self,
             is_wanted,
             wanted_names: self.names.iter().map(|name| is_wanted_name(name)).collect(),
-            nothing: Rc::new(Vec::new()),
+            holds: vec![Holds::Unknown; self.objects.len()],
+            paths: HashSet::new(),
+            path: String::new(),
         };
-        let mut memo = vec![None; self.objects.len()];
         for (number, (_, root)) in self.commits.iter().enumerate() {
-            let places = search.places_in(*root, &mut memo);
-            for (path, blob) in places.iter() {
-                visit(number, path, *blob);
+            if search.holds_wanted(*root) {
+                search.visit_tree(number, *root, visit);
             }
         }
     }
+}
+
+/// Whether a tree holds something wanted, at any depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Unknown,
+    Yes,
+    No,
 }
 
 /// What [`HistoryIndex::places`] looks for, by object and name number.
@@ -241,39 +328,67 @@ struct PlaceSearch<'a> {
     index: &'a HistoryIndex,
     is_wanted: Vec<bool>,
     wanted_names: Vec<bool>,
-    nothing: Places,
+    holds: Vec<Holds>,
+    /// Every path handed out so far, shared.
+    paths: HashSet<Rc<str>>,
+    /// The path of the tree being visited, with a trailing `/` unless at the root.
+    path: String,
 }
 
 impl PlaceSearch<'_> {
-    fn places_in(&self, tree: u32, memo: &mut [Option<Places>]) -> Places {
-        if let Some(places) = &memo[tree as usize] {
-            return places.clone();
+    fn is_wanted_blob(&self, entry: Entry) -> bool {
+        self.is_wanted[entry.object() as usize] || self.wanted_names[entry.name as usize]
+    }
+
+    fn holds_wanted(&mut self, tree: u32) -> bool {
+        match self.holds[tree as usize] {
+            Holds::Yes => return true,
+            Holds::No => return false,
+            Holds::Unknown => {}
         }
         let index = self.index;
-        let mut places = Vec::new();
-        let entries = index.trees[tree as usize].as_deref().unwrap_or_default();
-        for entry in entries.iter().copied() {
+        let holds = index.entries(tree).any(|entry| {
             if entry.is_tree() {
-                let below = self.places_in(entry.object(), memo);
-                let name = &index.names[entry.name as usize];
-                places.extend(
-                    below
-                        .iter()
-                        .map(|(path, blob)| (Rc::from(format!("{name}/{path}")), *blob)),
-                );
-            } else if self.is_wanted[entry.object() as usize]
-                || self.wanted_names[entry.name as usize]
-            {
-                places.push((Rc::from(&*index.names[entry.name as usize]), entry.object()));
+                self.holds_wanted(entry.object())
+            } else {
+                self.is_wanted_blob(entry)
+            }
+        });
+        self.holds[tree as usize] = if holds { Holds::Yes } else { Holds::No };
+        holds
+    }
+
+    fn visit_tree(
+        &mut self,
+        commit: usize,
+        tree: u32,
+        visit: &mut dyn FnMut(usize, &Rc<str>, u32),
+    ) {
+        let index = self.index;
+        let length = self.path.len();
+        for entry in index.entries(tree) {
+            let name = &index.names[entry.name as usize];
+            if entry.is_tree() {
+                if self.holds_wanted(entry.object()) {
+                    self.path.push_str(name);
+                    self.path.push('/');
+                    self.visit_tree(commit, entry.object(), visit);
+                    self.path.truncate(length);
+                }
+            } else if self.is_wanted_blob(entry) {
+                self.path.push_str(name);
+                let path = match self.paths.get(self.path.as_str()) {
+                    Some(path) => path.clone(),
+                    None => {
+                        let path: Rc<str> = Rc::from(self.path.as_str());
+                        self.paths.insert(path.clone());
+                        path
+                    }
+                };
+                self.path.truncate(length);
+                visit(commit, &path, entry.object());
             }
         }
-        let places = if places.is_empty() {
-            self.nothing.clone()
-        } else {
-            Rc::new(places)
-        };
-        memo[tree as usize] = Some(places.clone());
-        places
     }
 }
 
@@ -333,8 +448,8 @@ mod tests {
         let mut index = HistoryIndex::default();
         let mut notices = Vec::new();
         for id in [first, second] {
-            let tree = repository.find_commit(id).unwrap().tree().unwrap();
-            index.add_commit(&repository, id, &tree, &mut notices);
+            let tree = repository.find_commit(id).unwrap().tree_id();
+            index.add_commit(&repository, id, tree, &mut notices);
         }
         assert!(notices.is_empty());
         // Roots of both commits, `lib` once, `b` once.
