@@ -23,7 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-$root/target/bench-history}
 commits=${COMMITS:-5000}
 runs=${RUNS:-5}
-corpus=/work/shared/bench/make_corpus.py
+corpus="${MAKE_CORPUS:-$root/../shared/bench/make_corpus.py}"
 export GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com

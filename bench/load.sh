@@ -14,7 +14,7 @@ repo="$(dirname "$here")"
 sizes="1024 100"
 work=""
 keep=false
-generator="${MAKE_CORPUS:-/work/shared/bench/make_corpus.py}"
+generator="${MAKE_CORPUS:-$repo/../shared/bench/make_corpus.py}"
 target_mb=150
 
 while [ $# -gt 0 ]; do

@@ -13,7 +13,7 @@ size_mb=100
 runs=10
 work="${TMPDIR:-/tmp}/clinescan-bench"
 real_tree=""
-generator="${MAKE_CORPUS:-/work/shared/bench/make_corpus.py}"
+generator="${MAKE_CORPUS:-$repo/../shared/bench/make_corpus.py}"
 
 while [ $# -gt 0 ]; do
     case "$1" in
