@@ -5,6 +5,7 @@ mod config;
 mod dotenv;
 mod history;
 mod precommit;
+mod properties;
 mod repo;
 mod report;
 mod rules;
