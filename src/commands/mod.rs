@@ -143,5 +143,17 @@ fn open_output(path: Option<&Path>, show_secrets: bool) -> anyhow::Result<Box<dy
     let file: File = options
         .open(path)
         .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+    // The mode above applies only to a new file: narrow one that already existed.
+    #[cfg(unix)]
+    if show_secrets {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = file.metadata();
+        if metadata
+            .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o077 != 0)
+        {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot make `{}` private", path.display()))?;
+        }
+    }
     Ok(Box::new(io::BufWriter::new(file)))
 }

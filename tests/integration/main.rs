@@ -4,6 +4,7 @@ mod common;
 mod config;
 mod dotenv;
 mod history;
+mod leaks;
 mod precommit;
 mod properties;
 mod repo;

@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use clinescan::rules::RuleSet;
-use clinescan::scan::matcher::{Match, Matcher, Scratch};
 use clinescan::scan::decode;
+use clinescan::scan::matcher::{Match, Matcher, Scratch};
 use proptest::prelude::*;
 
 /// Cases per property: enough to vary every generator, few enough to keep `cargo test` fast.
@@ -49,7 +49,12 @@ struct Plant {
 fn spans(matches: &[Match], shift: usize) -> Vec<(usize, std::ops::Range<usize>)> {
     matches
         .iter()
-        .map(|found| (found.rule, found.secret.start - shift..found.secret.end - shift))
+        .map(|found| {
+            (
+                found.rule,
+                found.secret.start - shift..found.secret.end - shift,
+            )
+        })
         .collect()
 }
 
@@ -61,7 +66,11 @@ fn plants() -> &'static [Plant] {
         let matcher = matcher();
         let mut plants = Vec::new();
         for (index, rule) in matcher.rules().iter().enumerate() {
-            for example in rule.examples.iter().filter(|example| example.path().is_none()) {
+            for example in rule
+                .examples
+                .iter()
+                .filter(|example| example.path().is_none())
+            {
                 let text = example.text().to_string();
                 let alone = find(text.as_bytes());
                 let own = alone.iter().any(|found| {
@@ -134,7 +143,9 @@ fn every_shipped_rule_has_an_example_to_plant() {
             rule.info.id
         );
     }
-    assert!(plants().iter().any(|plant| plant.prefix_ok && plant.suffix_ok));
+    assert!(plants()
+        .iter()
+        .any(|plant| plant.prefix_ok && plant.suffix_ok));
 }
 
 proptest! {
