@@ -388,3 +388,45 @@ fn configuration_errors_never_echo_an_allowlisted_value() {
         }
     }
 }
+
+#[test]
+fn a_secret_pasted_into_the_ignore_file_or_a_baseline_is_not_echoed() {
+    let secret = format!("sk_{}", Fake::new(707).string(HEX, 40));
+    let planted = [Planted {
+        rule: "ignore file",
+        full: secret.clone(),
+        random: vec![secret[3..].to_string()],
+    }];
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        ".clinescanignore",
+        format!("{secret}  # the test key\n"),
+    );
+    write(dir.path(), "clean.txt", "nothing here\n");
+    let baseline = dir.path().join("baseline.json");
+    let report = format!(r#"{{"findings": [{{"fingerprint": "{secret}"}}]}}"#);
+    std::fs::write(&baseline, report).unwrap();
+
+    let ignore_file = clinescan()
+        .args(["scan", "-vv"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    std::fs::remove_file(dir.path().join(".clinescanignore")).unwrap();
+    let with_baseline = clinescan()
+        .args(["scan", "-vv", "--baseline"])
+        .arg(&baseline)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    for (what, output) in [("ignore file", ignore_file), ("baseline", with_baseline)] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("not a finding fingerprint"),
+            "{what}: {stderr}"
+        );
+        assert_no_leak(what, &stderr, &planted);
+    }
+}
