@@ -471,6 +471,27 @@ mod tests {
     }
 
     #[test]
+    fn line_anchors_in_a_context_see_crlf_and_lone_cr_line_breaks() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "section"
+            name = "Section"
+            description = "d"
+            severity = "high"
+            pattern = 'key = (?P<secret>[a-z0-9]{10,})'
+            context = { pattern = '(?m)^\[acme\]$', lines = 2 }
+            examples = ["[acme]\nkey = abcdef12345"]
+            negative_examples = ["[other]\nkey = abcdef12345"]
+        "#,
+        );
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = format!("x{ending}[acme]{ending}key = abcdef12345{ending}y");
+            assert_eq!(ids(&matcher, &text).len(), 1, "{text:?}");
+        }
+    }
+
+    #[test]
     fn column_is_right_deep_in_a_long_minified_line() {
         let matcher = matcher(RULES);
         let text = format!("{}sk_0123456789abcdef", "é;".repeat(50_000));
