@@ -21,14 +21,24 @@ fn scan(text: &[u8]) {
     matcher.find(text, None, &mut Scratch::default(), &mut found);
     for one in &found {
         assert!(one.secret.start < one.secret.end && one.secret.end <= text.len());
-        assert!(one.start < one.end, "{:?} does not end after it starts", one);
+        assert!(
+            one.start < one.end,
+            "{:?} does not end after it starts",
+            one
+        );
         assert!(one.start.line >= 1 && one.start.column >= 1);
         let _ = line_at(text, one.secret.start);
         let _ = String::from_utf8_lossy(&text[one.secret.clone()]);
     }
     for pair in found.windows(2) {
-        assert!(pair[0].secret.start <= pair[1].secret.start, "matches are sorted");
-        assert!(pair[0].secret.end <= pair[1].secret.start, "matches do not overlap");
+        assert!(
+            pair[0].secret.start <= pair[1].secret.start,
+            "matches are sorted"
+        );
+        assert!(
+            pair[0].secret.end <= pair[1].secret.start,
+            "matches do not overlap"
+        );
     }
     let _ = matcher.find_with_rule(found.first().map_or(0, |one| one.rule), text, Some("x.env"));
 }

@@ -26,7 +26,12 @@ fuzz_target!(|data: &[u8]| {
     for rule in matcher.rules() {
         for example in rule.examples.iter().chain(&rule.negative_examples) {
             found.clear();
-            matcher.find(example.text().as_bytes(), example.path(), &mut scratch, &mut found);
+            matcher.find(
+                example.text().as_bytes(),
+                example.path(),
+                &mut scratch,
+                &mut found,
+            );
             for one in &found {
                 assert!(one.secret.start < one.secret.end);
                 assert!(one.secret.end <= example.text().len());
