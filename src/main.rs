@@ -1,6 +1,8 @@
 //! The `clinescan` executable: parse the command line, set up logging, run, exit.
 
+use std::panic;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use clinescan::cli::{Cli, Verbosity};
@@ -9,13 +11,31 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbosity);
-    match clinescan::commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
+    panic::set_hook(Box::new(report_panic));
+    match panic::catch_unwind(|| clinescan::commands::run(cli)) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+        // The hook has said what happened.
+        Err(_) => ExitCode::from(2),
     }
+}
+
+/// Reports a panic in one line, once, naming the place in clinescan's code but never the
+/// panic's message: it could hold bytes of a scanned file. Worker threads that panic after
+/// the first stay silent; the panic reaches `main` through the thread pools.
+fn report_panic(info: &panic::PanicHookInfo<'_>) {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if REPORTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let place = info
+        .location()
+        .map(|location| format!(" at {}:{}", location.file(), location.line()))
+        .unwrap_or_default();
+    eprintln!("error: internal error{place} (a bug in clinescan; please report it); scan aborted");
 }
 
 /// Logs go to stderr: warnings by default, `-q` errors only, `-v` debug, `-vv` trace;

@@ -169,9 +169,15 @@ pub fn parse(path: &Path, text: &str) -> Result<FileSettings, ConfigError> {
         let mut key = Vec::new();
         key_at(tree.get_ref(), span.start, &mut key);
         let mut message = error.message().trim().to_string();
-        if key.first().is_some_and(|name| name == "allow") {
+        let in_allow = key.first().is_some_and(|name| name == "allow");
+        if in_allow {
             // Allowlisted values may be real secrets after all: never echo one.
             message = without_quoted(&message);
+        }
+        // A value pasted where a key belongs must not be echoed either (see `shown_name`).
+        message = with_names_shown(&message, in_allow);
+        for name in &mut key {
+            *name = shown_name(name, in_allow);
         }
         if key.is_empty() {
             ConfigError::Syntax {
@@ -219,6 +225,55 @@ fn without_quoted(message: &str) -> String {
     }
 }
 
+/// Every name a configuration file may use, as a key or a table.
+const KNOWN_NAMES: &[&str] = &[
+    "rules",
+    "disable",
+    "exclude",
+    "max_file_size",
+    "threads",
+    "format",
+    "fail_on",
+    "inline_allow",
+    "baseline",
+    "verify",
+    "enabled",
+    "endpoint",
+    "concurrency",
+    "timeout",
+    "allow",
+    "values",
+    "patterns",
+];
+
+/// A key name as an error may show it: known names and short unknown ones (typos) as they
+/// are; a long unknown name, or any unknown name inside `[allow]`, may be a secret pasted as
+/// a key, and is shown as `…`.
+fn shown_name(name: &str, in_allow: bool) -> String {
+    if KNOWN_NAMES.contains(&name) || (!in_allow && name.chars().count() <= 24) {
+        name.to_string()
+    } else {
+        "…".to_string()
+    }
+}
+
+/// `message` with every backquoted name passed through [`shown_name`].
+fn with_names_shown(message: &str, in_allow: bool) -> String {
+    let mut shown = String::with_capacity(message.len());
+    for (index, piece) in message.split('`').enumerate() {
+        if index > 0 {
+            shown.push('`');
+        }
+        // Odd pieces are between backquotes (an unclosed last one is treated the same).
+        if index % 2 == 1 {
+            shown.push_str(&shown_name(piece, in_allow));
+        } else {
+            shown.push_str(piece);
+        }
+    }
+    shown
+}
+
 /// The line (from 1) holding byte `offset` of `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
@@ -264,6 +319,27 @@ mod tests {
         let message = error("[allow]\nvalues = \"sk_0123456789abcdef\"\n");
         assert!(message.contains("line 2, key `allow.values`"), "{message}");
         assert!(!message.contains("0123456789"), "{message}");
+    }
+
+    #[test]
+    fn a_secret_pasted_as_a_key_is_not_echoed() {
+        let key = "sk_4f00112233445566778899aabbcc9a2c";
+        for text in [
+            format!("[allow]\n{key} = 1\n"),
+            format!("{key} = 1\n"),
+            format!("[allow.{key}]\n"),
+            format!("[verify]\n{key} = 1\n"),
+        ] {
+            let message = error(&text);
+            assert!(!message.contains("112233"), "{message}");
+            assert!(message.contains("line"), "{message}");
+        }
+        let message = error("[allow]\nvalus = 1\n");
+        assert!(message.contains("key `allow.…`"), "{message}");
+        assert!(
+            message.contains("expected `values` or `patterns`"),
+            "{message}"
+        );
     }
 
     #[test]

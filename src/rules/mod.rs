@@ -231,8 +231,11 @@ impl RuleSet {
     }
 }
 
+/// Compiles a rule's regular expression. CRLF mode makes `(?m)^` and `$` see a line break at
+/// `\r` as well as `\n`, as the matcher counts lines (`\n`, `\r\n` or a lone `\r`).
 fn compile_regex(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
+        .crlf(true)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()

@@ -311,11 +311,14 @@ impl LineCursor {
     }
 }
 
-/// The byte range from `lines` lines before `range` to `lines` lines after it.
+/// The byte range from `lines` lines before `range` to `lines` lines after it, where a line
+/// ends at `\n`, `\r\n` or a lone `\r` (as positions count them).
 fn line_window(text: &[u8], range: Range<usize>, lines: u32) -> Range<usize> {
     let mut start = range.start;
     for _ in 0..=lines {
-        match memchr::memrchr(b'\n', &text[..start]) {
+        match memchr::memrchr2(b'\n', b'\r', &text[..start]) {
+            // Step over a whole `\r\n`, so that it counts as one break.
+            Some(at) if at > 0 && text[at] == b'\n' && text[at - 1] == b'\r' => start = at - 1,
             Some(at) if at > 0 => start = at,
             _ => {
                 start = 0;
@@ -325,8 +328,13 @@ fn line_window(text: &[u8], range: Range<usize>, lines: u32) -> Range<usize> {
     }
     let mut end = range.end;
     for _ in 0..=lines {
-        match memchr::memchr(b'\n', &text[end..]) {
-            Some(at) => end += at + 1,
+        match memchr::memchr2(b'\n', b'\r', &text[end..]) {
+            Some(at) => {
+                end += at + 1;
+                if text[end - 1] == b'\r' && text.get(end) == Some(&b'\n') {
+                    end += 1;
+                }
+            }
             None => {
                 end = text.len();
                 break;
@@ -456,8 +464,12 @@ mod tests {
         let matcher = matcher(RULES);
         let near = "host: api.example\ntoken: abcdef12345\n";
         assert_eq!(ids(&matcher, near).len(), 1);
-        let far = "host: api.example\n\n\n\ntoken: abcdef12345\n";
-        assert!(ids(&matcher, far).is_empty());
+        for ending in ["\n", "\r\n", "\r"] {
+            let near = format!("host: api.example{ending}token: abcdef12345{ending}");
+            assert_eq!(ids(&matcher, &near).len(), 1, "{near:?}");
+            let far = format!("host: api.example{}token: abcdef12345", ending.repeat(4));
+            assert!(ids(&matcher, &far).is_empty(), "{far:?}");
+        }
     }
 
     #[test]
@@ -468,6 +480,27 @@ mod tests {
             ids(&matcher, text),
             vec![("specific".into(), "sk_0123456789abcdef".into(), 3, 4)]
         );
+    }
+
+    #[test]
+    fn line_anchors_in_a_context_see_crlf_and_lone_cr_line_breaks() {
+        let matcher = matcher(
+            r#"
+            [[rule]]
+            id = "section"
+            name = "Section"
+            description = "d"
+            severity = "high"
+            pattern = 'key = (?P<secret>[a-z0-9]{10,})'
+            context = { pattern = '(?m)^\[acme\]$', lines = 2 }
+            examples = ["[acme]\nkey = abcdef12345"]
+            negative_examples = ["[other]\nkey = abcdef12345"]
+        "#,
+        );
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = format!("x{ending}[acme]{ending}key = abcdef12345{ending}y");
+            assert_eq!(ids(&matcher, &text).len(), 1, "{text:?}");
+        }
     }
 
     #[test]

@@ -218,7 +218,11 @@ pub fn collect(
     tally: &Tally,
 ) -> (Vec<Finding>, Vec<Notice>) {
     let found = Mutex::new(Vec::new());
+    let provoke_panic = panic_test_hook();
     let sink = |blob: &Blob<'_>| {
+        if provoke_panic {
+            panic!("test hook: {}", String::from_utf8_lossy(blob.data));
+        }
         let text = decode(blob.data);
         tally.scanned(blob.data.len() as u64);
         let local = SCRATCH.with(|cell| {
@@ -245,6 +249,13 @@ pub fn collect(
         a.location == b.location && a.rule.id == b.rule.id && a.secret == b.secret
     });
     (findings, notices)
+}
+
+/// Debug builds only: `CLINESCAN_TEST_PANIC_ON_BLOB` makes the pipeline panic with a scanned
+/// blob's bytes as the panic message, so that tests can check that a panic is reported without
+/// echoing them. Release builds never panic on purpose.
+fn panic_test_hook() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("CLINESCAN_TEST_PANIC_ON_BLOB").is_some()
 }
 
 fn to_finding(matcher: &Matcher, blob: &Blob<'_>, text: &[u8], found: &Match) -> Found {

@@ -60,7 +60,8 @@ pub fn read_baseline(path: &Path) -> Result<FingerprintList, SuppressError> {
     for fingerprint in fingerprints {
         if !is_fingerprint(&fingerprint) {
             return Err(invalid(format!(
-                "`{fingerprint}` is not a finding fingerprint"
+                "`{}` is not a finding fingerprint",
+                crate::finding::Secret::new(fingerprint.as_str()).redacted()
             )));
         }
         list.entries.insert(fingerprint.to_ascii_lowercase(), 0);

@@ -86,11 +86,14 @@ fn fingerprint_length() -> usize {
     *LENGTH
 }
 
-/// At most 40 characters of a malformed line, for the error message.
+/// A malformed line as an error may show it: as it is when shorter than any secret a rule
+/// finds (a path or `path:line` put there by mistake), else redacted like a secret, since a
+/// line pasted into the ignore file is as likely to be the secret itself as its fingerprint.
 fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
+    if text.chars().count() < 16 {
+        text.to_string()
+    } else {
+        crate::finding::Secret::new(text).redacted()
     }
 }
 
@@ -116,5 +119,13 @@ mod tests {
             message.starts_with("`dir/.clinescanignore`, line 2: `app/.env:2`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_secret_pasted_as_a_line_is_not_echoed() {
+        let text = "sk_4f00112233445566778899aabbcc9a2c\n";
+        let error = FingerprintList::parse(Path::new(".clinescanignore"), text).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("line 1: `sk_4…9a2c`"), "{message}");
     }
 }

@@ -1,7 +1,7 @@
 //! `--verify` end to end: the real binary against a real HTTP server on loopback.
 
 mod safety;
-mod server;
+pub mod server;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
