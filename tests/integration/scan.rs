@@ -167,3 +167,19 @@ fn an_unreadable_input_is_named_once_even_when_quiet() {
         assert!(stderr.starts_with("error: "), "quiet={quiet}: {stderr}");
     }
 }
+
+#[test]
+fn a_secret_glued_to_invalid_utf8_bytes_is_still_found() {
+    let dir = TempDir::new().unwrap();
+    let key = Fake::new(9).cline_key();
+    let mut bytes = b"\xfdCLINE_API_KEY=".to_vec();
+    bytes.extend_from_slice(key.as_bytes());
+    bytes.extend_from_slice(b"\xff\n");
+    write(dir.path(), "settings.conf", bytes);
+    clinescan()
+        .args(["scan", "--show-secrets"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("cline-api-key  {key}\n")));
+}
