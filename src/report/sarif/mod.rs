@@ -31,9 +31,6 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base id that every relative artifact URI is resolved against: the scan root.
 pub const SOURCE_ROOT: &str = "%SRCROOT%";
 
-/// Where to read about the tool when the package does not name its repository.
-const FALLBACK_INFORMATION_URI: &str = "https://github.com/clinescan/clinescan";
-
 /// Tags on every rule; `security` makes code scanning file results as security alerts.
 const RULE_TAGS: [&str; 3] = ["security", "secret", "external/cwe/cwe-798"];
 
@@ -57,11 +54,10 @@ pub fn log(report: &Report, options: WriteOptions) -> Sarif {
         .map(|finding| result::result(finding, index[finding.rule.id.as_str()], options))
         .collect::<Vec<_>>();
 
-    let driver = ToolComponent::builder()
+    let mut driver = ToolComponent::builder()
         .name(env!("CARGO_PKG_NAME"))
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
-        .information_uri(information_uri())
         .rules(
             rules
                 .iter()
@@ -69,6 +65,7 @@ pub fn log(report: &Report, options: WriteOptions) -> Sarif {
                 .collect::<Vec<_>>(),
         )
         .build();
+    driver.information_uri = information_uri();
     let summary = serde_json::to_value(&report.summary).unwrap_or(Value::Null);
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
@@ -84,12 +81,12 @@ pub fn log(report: &Report, options: WriteOptions) -> Sarif {
         .build()
 }
 
-/// The package's repository, or a fallback when the manifest names none.
-fn information_uri() -> &'static str {
-    match env!("CARGO_PKG_REPOSITORY") {
-        "" => FALLBACK_INFORMATION_URI,
-        repository => repository,
-    }
+/// The package's repository, when the manifest names one; no address is better than an
+/// invented one.
+fn information_uri() -> Option<String> {
+    Some(env!("CARGO_PKG_REPOSITORY"))
+        .filter(|uri| !uri.is_empty())
+        .map(str::to_string)
 }
 
 /// The rule's descriptor: names, descriptions, help, default level and code scanning tags.
