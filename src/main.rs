@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     panic::set_hook(Box::new(report_panic));
     match panic::catch_unwind(|| clinescan::commands::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
+        // The reader of stdout went away (`clinescan rules | head`): nothing left to say.
+        Ok(Err(error)) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Ok(Err(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -21,6 +23,14 @@ fn main() -> ExitCode {
         // The hook has said what happened.
         Err(_) => ExitCode::from(2),
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Reports a panic in one line, once, naming the place in clinescan's code but never the

@@ -94,10 +94,14 @@ pub fn execute(
         show_secrets: settings.show_secrets,
         color,
     };
-    report
+    let written = report
         .write(settings.format, options, &mut output)
-        .context("cannot write the report")?;
-    output.flush().context("cannot write the report")?;
+        .and_then(|()| output.flush());
+    match written {
+        // The reader of stdout went away; the exit code still tells what was found.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write the report")?,
+    }
 
     print_problems(&report.notices, &report.summary.skipped, verbosity.quiet);
     if !verbosity.quiet {

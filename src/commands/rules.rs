@@ -3,10 +3,23 @@
 use std::io::{self, Write};
 
 use crate::cli::RulesArgs;
-use crate::rules::{check, RuleSet};
+use crate::rules::{check, RuleInfo, RuleSet};
+use crate::scan::envfile::{hygiene_rule, HygieneRule};
 use crate::scan::matcher::Matcher;
 
-/// Lists the rules (id, severity, name), or with `--check` runs their examples.
+/// Width of the wrapped descriptions in the listing, indent excluded.
+const DESCRIPTION_WIDTH: usize = 88;
+
+/// The checks that are not patterns but are reported like rules.
+const HYGIENE_RULES: [HygieneRule; 4] = [
+    HygieneRule::NotIgnored,
+    HygieneRule::Tracked,
+    HygieneRule::InHistory,
+    HygieneRule::GitignoreMissing,
+];
+
+/// Lists the rules in effect (id, severity, name, then the description: what leaked and how to
+/// fix it), the `.env` hygiene checks included; with `--check`, runs every rule's examples.
 pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
     let matcher = Matcher::new(RuleSet::load(&args.rules)?);
     let mut out = io::stdout().lock();
@@ -28,21 +41,63 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
 
-    let width = matcher
+    let hygiene = HYGIENE_RULES.map(hygiene_rule);
+    let infos: Vec<&RuleInfo> = matcher
         .rules()
         .iter()
-        .map(|rule| rule.info.id.len())
-        .max()
-        .unwrap_or(0);
-    for rule in matcher.rules() {
-        let info = &rule.info;
-        writeln!(
-            out,
-            "{:<width$}  {:<8}  {}",
-            info.id,
-            info.severity.as_str(),
-            info.name
-        )?;
+        .map(|rule| rule.info.as_ref())
+        .chain(hygiene.iter().map(|info| info.as_ref()))
+        .collect();
+    let width = infos.iter().map(|info| info.id.len()).max().unwrap_or(0);
+    for info in infos {
+        let severity = info.severity.as_str();
+        writeln!(out, "{:<width$}  {severity:<8}  {}", info.id, info.name)?;
+        for line in wrap(&info.description, DESCRIPTION_WIDTH) {
+            writeln!(out, "    {line}")?;
+        }
     }
     Ok(0)
+}
+
+/// Splits text into lines of at most `width` characters, at spaces (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_whole_and_lines_within_the_width() {
+        let lines = wrap("revoke the key at app.cline.bot and  create a new one", 16);
+        assert_eq!(
+            lines,
+            [
+                "revoke the key",
+                "at app.cline.bot",
+                "and create a new",
+                "one"
+            ]
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+        assert!(wrap("   ", 10).is_empty());
+    }
 }

@@ -228,7 +228,7 @@ fn json_escaped_secrets_in_a_notebook_are_found_without_escapes() {
 }
 
 #[test]
-fn rules_lists_exactly_the_shipped_ids_and_their_examples_behave() {
+fn rules_lists_the_shipped_ids_with_descriptions_and_their_examples_behave() {
     let output = clinescan().arg("rules").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     let listed: BTreeSet<&str> = stdout
@@ -237,5 +237,20 @@ fn rules_lists_exactly_the_shipped_ids_and_their_examples_behave() {
         .collect();
     let shipped: BTreeSet<&str> = RULE_IDS.iter().copied().collect();
     assert!(shipped.is_subset(&listed), "{stdout}");
+    assert!(
+        listed.contains("dotenv-tracked"),
+        "hygiene checks are listed: {stdout}"
+    );
+    // Each rule is followed by its description, indented: what leaked and how to fix it.
+    let description: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("cline-api-key "))
+        .skip(1)
+        .take_while(|line| line.starts_with("    "))
+        .collect();
+    assert!(
+        description.join(" ").contains("Revoke it at app.cline.bot"),
+        "{stdout}"
+    );
     clinescan().args(["rules", "--check"]).assert().code(0);
 }

@@ -183,3 +183,27 @@ fn a_secret_glued_to_invalid_utf8_bytes_is_still_found() {
         .code(1)
         .stdout(predicate::str::contains(format!("cline-api-key  {key}\n")));
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_turn_findings_into_an_error() {
+    let dir = TempDir::new().unwrap();
+    let mut fake = Fake::new(11);
+    // Enough findings that the report overflows a pipe's buffer.
+    let lines: String = (0..3000)
+        .map(|_| format!("CLINE_API_KEY={}\n", fake.cline_key()))
+        .collect();
+    write(dir.path(), "many.env", lines);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("clinescan"))
+        .arg("scan")
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+}
