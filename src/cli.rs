@@ -165,6 +165,10 @@ pub struct RulesArgs {
     /// Extra rule files or folders of rule files (repeatable).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+    /// Configuration file (default: `.clinescan.toml` in the current directory, if present),
+    /// whose extra and disabled rules are taken into account.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `clinescan baseline`.

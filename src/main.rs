@@ -64,6 +64,7 @@ fn init_logging(verbosity: Verbosity) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(clinescan::commands::use_color(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .init();

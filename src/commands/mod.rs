@@ -18,6 +18,7 @@ use crate::cli::{Cli, Command, Verbosity};
 use crate::config::Settings;
 use crate::report::{text, Report, Summary, WriteOptions};
 use crate::rules::RuleSet;
+use crate::scan::envfile::is_hygiene_rule_id;
 use crate::scan::{collect, matcher::Matcher, Notice, NoticeLevel, Skipped, Source, Tally};
 use crate::{suppress, verify};
 
@@ -38,7 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Loads the rules in effect for these settings and compiles the matcher.
 pub fn load_matcher(settings: &Settings) -> anyhow::Result<Matcher> {
     let mut rules = RuleSet::load(&settings.rule_paths)?;
-    for unknown in rules.disable(&settings.disabled_rules) {
+    let unknown = rules.disable(&settings.disabled_rules);
+    for unknown in unknown.iter().filter(|id| !is_hygiene_rule_id(id)) {
         tracing::warn!("no rule has the id `{unknown}`; nothing to disable");
     }
     Ok(Matcher::new(rules))

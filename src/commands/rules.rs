@@ -2,26 +2,26 @@
 
 use std::io::{self, Write};
 
-use crate::cli::RulesArgs;
-use crate::rules::{check, RuleInfo, RuleSet};
-use crate::scan::envfile::{hygiene_rule, HygieneRule};
-use crate::scan::matcher::Matcher;
+use std::path::Path;
+
+use crate::cli::{CommonArgs, RulesArgs};
+use crate::config::Settings;
+use crate::rules::{check, RuleInfo};
+use crate::scan::envfile::{hygiene_rule, HYGIENE_RULES};
 
 /// Width of the wrapped descriptions in the listing, indent excluded.
 const DESCRIPTION_WIDTH: usize = 88;
 
-/// The checks that are not patterns but are reported like rules.
-const HYGIENE_RULES: [HygieneRule; 4] = [
-    HygieneRule::NotIgnored,
-    HygieneRule::Tracked,
-    HygieneRule::InHistory,
-    HygieneRule::GitignoreMissing,
-];
-
 /// Lists the rules in effect (id, severity, name, then the description: what leaked and how to
 /// fix it), the `.env` hygiene checks included; with `--check`, runs every rule's examples.
 pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
-    let matcher = Matcher::new(RuleSet::load(&args.rules)?);
+    let common = CommonArgs {
+        rules: args.rules.clone(),
+        config: args.config.clone(),
+        ..CommonArgs::default()
+    };
+    let settings = Settings::resolve_without_baseline(&common, false, Path::new("."))?;
+    let matcher = super::load_matcher(&settings)?;
     let mut out = io::stdout().lock();
 
     if args.check {
@@ -41,7 +41,8 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
 
-    let hygiene = HYGIENE_RULES.map(hygiene_rule);
+    let mut hygiene = HYGIENE_RULES.map(hygiene_rule).to_vec();
+    hygiene.retain(|info| !settings.disabled_rules.contains(&info.id));
     let infos: Vec<&RuleInfo> = matcher
         .rules()
         .iter()

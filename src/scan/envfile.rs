@@ -82,6 +82,21 @@ pub fn hygiene_rule(id: HygieneRule) -> Arc<RuleInfo> {
     })
 }
 
+/// Every hygiene check, in the order they are listed.
+pub const HYGIENE_RULES: [HygieneRule; 4] = [
+    HygieneRule::NotIgnored,
+    HygieneRule::Tracked,
+    HygieneRule::InHistory,
+    HygieneRule::GitignoreMissing,
+];
+
+/// Whether `id` names a hygiene check (which `disable` accepts like a rule id).
+pub fn is_hygiene_rule_id(id: &str) -> bool {
+    HYGIENE_RULES
+        .iter()
+        .any(|rule| hygiene_rule(*rule).id == id)
+}
+
 /// The hygiene checks, each with its own rule id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HygieneRule {

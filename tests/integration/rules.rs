@@ -254,3 +254,28 @@ fn rules_lists_the_shipped_ids_with_descriptions_and_their_examples_behave() {
     );
     clinescan().args(["rules", "--check"]).assert().code(0);
 }
+
+#[test]
+fn rules_lists_what_the_configuration_leaves_in_effect() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = "disable = [\"bearer-token\", \"dotenv-tracked\", \"no-such-rule\"]\n";
+    std::fs::write(dir.path().join(".clinescan.toml"), config).unwrap();
+    let output = clinescan()
+        .current_dir(dir.path())
+        .arg("rules")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let listed: Vec<&str> = stdout
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(listed.contains(&"cline-api-key"), "{stdout}");
+    assert!(!listed.contains(&"bearer-token") && !listed.contains(&"dotenv-tracked"));
+    // Disabling a hygiene check is not an unknown id; a misspelt id is.
+    assert!(!stderr.contains("dotenv-tracked"), "{stderr}");
+    assert!(stderr.contains("`no-such-rule`"), "{stderr}");
+}
