@@ -8,7 +8,8 @@ use anyhow::Context as _;
 
 use crate::cli::{BaselineArgs, Verbosity};
 use crate::config::Settings;
-use crate::scan::{collect, NoticeLevel, Tally};
+use crate::report;
+use crate::scan::{collect, Tally};
 use crate::suppress;
 
 /// Scans the paths and writes a baseline to `--output` (stdout without it). Findings already
@@ -47,16 +48,9 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
         .and_then(|()| output.flush())
         .context("cannot write the baseline")?;
 
-    let unreadable: Vec<_> = tally
-        .skipped()
-        .into_iter()
-        .filter(|skipped| skipped.reason.is_failure())
-        .collect();
-    let incomplete = !unreadable.is_empty()
-        || notices
-            .iter()
-            .any(|notice| notice.level == NoticeLevel::Error);
-    super::print_problems(&notices, &unreadable, verbosity.quiet);
+    let skipped = tally.skipped();
+    let complete = report::is_complete(&skipped, &notices);
+    super::print_problems(&notices, &skipped, verbosity.quiet);
     if !verbosity.quiet {
         let place = settings
             .output
@@ -67,5 +61,5 @@ pub fn run(args: BaselineArgs, verbosity: Verbosity) -> anyhow::Result<u8> {
             tally.blobs()
         );
     }
-    Ok(if incomplete { 2 } else { 0 })
+    Ok(if complete { 0 } else { 2 })
 }

@@ -92,18 +92,19 @@ pub struct WriteOptions {
     pub color: bool,
 }
 
+/// Whether a scan with these skips and notices read every input that exists: no unreadable
+/// input, no error notice.
+pub fn is_complete(skipped: &[Skipped], notices: &[Notice]) -> bool {
+    !skipped.iter().any(|skipped| skipped.reason.is_failure())
+        && !notices
+            .iter()
+            .any(|notice| notice.level == NoticeLevel::Error)
+}
+
 impl Report {
     /// Whether every input that exists was read: no unreadable file, no error notice.
     pub fn is_complete(&self) -> bool {
-        !self
-            .summary
-            .skipped
-            .iter()
-            .any(|skipped| skipped.reason.is_failure())
-            && !self
-                .notices
-                .iter()
-                .any(|notice| notice.level == NoticeLevel::Error)
+        is_complete(&self.summary.skipped, &self.notices)
     }
 
     /// Every rule a reader may need described: the rules in effect, then any other rule that
